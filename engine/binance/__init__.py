@@ -1,0 +1,1 @@
+"""The exchange adapter: the only code that knows Binance's wire format."""

@@ -1,0 +1,1 @@
+"""A Binance-compatible exchange that runs on loopback (see README: The simulator)."""
