@@ -1,1 +1,4 @@
-"""The headless engine: streams Binance data into DuckDB and executes orders. Never imports streamlit."""
+"""The headless engine: streams Binance data into DuckDB and executes orders.
+
+It never imports streamlit.
+"""
