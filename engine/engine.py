@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+import duckdb
 import orjson
 
 from engine.commands import Command, CommandQueue, GetStatus, Handle, Ping, Reply
@@ -84,6 +85,7 @@ class Engine:
         self.store: Store | None = None
         self.writer: BatchWriter | None = None
         self.recent_events: deque[Event] = deque(maxlen=200)
+        self._unwritten_events: list[Event] = []
         self.loop_lag_ms = 0.0
         self.loop_lag_max_ms = 0.0
         self.commands_handled = 0
@@ -209,12 +211,10 @@ class Engine:
         pending = [*self._task_handles.values(), *self._background]
         await asyncio.gather(*pending, return_exceptions=True)
         self._task_handles.clear()
+        self.record_event("info", "engine_stopped", "Engine stopped.")
         if self.writer is not None and self.store is not None:
             await self.writer.flush()
-            stopped_at = _now_ms()
-            await self.store.write(
-                lambda con: insert_event(con, stopped_at, "info", "engine_stopped", "Stopped", "{}")
-            )
+            await self._write_events()
             self.store.close()
 
     # --- supervision ----------------------------------------------------------------------------
@@ -274,20 +274,28 @@ class Engine:
     def record_event(
         self, level: str, kind: str, message: str, data: dict[str, Any] | None = None
     ) -> None:
-        """Keep an event in memory and write it to the `events` table (engine thread only)."""
+        """Keep an event in memory and queue it for the `events` table (engine thread only).
+
+        Events are written with the writer's next flush, and at shutdown, so none is lost.
+        """
         event = Event(_now_ms(), level, kind, message, data or {})
         self.recent_events.append(event)
         log.log(logging.ERROR if level == "error" else logging.INFO, "%s: %s", kind, message)
-        store = self.store
-        if store is None:
+        self._unwritten_events.append(event)
+
+    async def _write_events(self) -> None:
+        if not self._unwritten_events or self.store is None:
             return
-        payload = orjson.dumps(event.data).decode()
-        self.spawn(
-            store.write(
-                lambda con: insert_event(con, event.time_ms, level, kind, message, payload)
-            ),
-            name=f"event-{kind}",
-        )
+        events, self._unwritten_events = self._unwritten_events, []
+        rows = [
+            (e.time_ms, e.level, e.kind, e.message, orjson.dumps(e.data).decode()) for e in events
+        ]
+
+        def work(con: duckdb.DuckDBPyConnection) -> None:
+            for row in rows:
+                insert_event(con, *row)
+
+        await self.store.write(work)
 
     # --- built-in tasks -------------------------------------------------------------------------
 
@@ -332,6 +340,7 @@ class Engine:
         while True:
             await asyncio.sleep(period)
             await self.writer.flush()
+            await self._write_events()
 
     async def _measure_loop_lag(self) -> None:
         loop = asyncio.get_running_loop()
@@ -382,6 +391,10 @@ def _wake_threadsafe(loop: asyncio.AbstractEventLoop, event: asyncio.Event | Non
     # The loop may close meanwhile; the queue has then failed the waiting handles.
     with contextlib.suppress(RuntimeError):
         loop.call_soon_threadsafe(event.set)
+
+
+def _json(data: dict[str, Any]) -> str:
+    return orjson.dumps(data, default=str).decode()
 
 
 def _now_ms() -> int:

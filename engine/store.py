@@ -158,13 +158,21 @@ class Store:
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
-        self._con: duckdb.DuckDBPyConnection = self._executor.submit(self._open).result()
+        try:
+            self._con: duckdb.DuckDBPyConnection = self._executor.submit(self._open).result()
+        except BaseException:
+            self._executor.shutdown(wait=True)
+            raise
         self._cursor_lock = threading.Lock()
         self._closed = False
 
     def _open(self) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(str(self.path))
-        migrate(con)
+        try:
+            migrate(con)
+        except BaseException:
+            con.close()
+            raise
         return con
 
     def write_sync(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:

@@ -1,0 +1,28 @@
+"""Small helpers shared by the tests."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def eventually(check: Callable[[], T], timeout: float = 10.0, interval: float = 0.02) -> T:
+    """Call `check` until it returns a truthy value or `timeout` passes; return that value.
+
+    `check` may also raise AssertionError while the condition does not hold yet.
+    """
+    deadline = time.monotonic() + timeout
+    last_error: AssertionError | None = None
+    while True:
+        try:
+            value = check()
+            if value:
+                return value
+        except AssertionError as exc:
+            last_error = exc
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s") from last_error
+        time.sleep(interval)
