@@ -109,3 +109,205 @@ class Kline(Frozen):
     quote_volume: Decimal = Decimal(0)
     trades: int = 0
     is_closed: bool = True
+
+
+# --- Symbol rules (Binance exchangeInfo filters), as the engine validates against them ---------
+
+
+class PriceFilter(Frozen):
+    """PRICE_FILTER. A zero turns that check off."""
+
+    min_price: Decimal
+    max_price: Decimal
+    tick_size: Decimal
+
+
+class LotSizeFilter(Frozen):
+    """LOT_SIZE or MARKET_LOT_SIZE. A zero turns that check off."""
+
+    min_qty: Decimal
+    max_qty: Decimal
+    step_size: Decimal
+
+
+class NotionalFilter(Frozen):
+    """Spot MIN_NOTIONAL (legacy) / NOTIONAL, or USD-M MIN_NOTIONAL (`notional`)."""
+
+    filter_type: str
+    min_notional: Decimal | None = None
+    max_notional: Decimal | None = None
+    apply_min_to_market: bool = True
+    apply_max_to_market: bool = False
+    avg_price_mins: int = 0
+    reduce_only_exempt: bool = False  # USD-M: reduce-only and close-position orders are exempt
+
+
+class PercentPriceFilter(Frozen):
+    """PERCENT_PRICE / PERCENT_PRICE_BY_SIDE: price bounds as multiples of a reference price.
+
+    A None bound is not checked (USD-M caps only BUY prices and floors only SELL prices).
+    """
+
+    filter_type: str
+    bid_multiplier_up: Decimal | None = None
+    bid_multiplier_down: Decimal | None = None
+    ask_multiplier_up: Decimal | None = None
+    ask_multiplier_down: Decimal | None = None
+    avg_price_mins: int = 0
+    multiplier_decimal: int | None = None
+
+
+class SymbolRules(Frozen):
+    """What the exchange accepts for one symbol, from its exchangeInfo entry."""
+
+    market: MarketType
+    symbol: str
+    price_filter: PriceFilter | None = None
+    lot_size: LotSizeFilter | None = None
+    market_lot_size: LotSizeFilter | None = None
+    notional_filters: tuple[NotionalFilter, ...] = ()
+    percent_price_filters: tuple[PercentPriceFilter, ...] = ()
+    max_num_orders: int | None = None
+    max_num_algo_orders: int | None = None
+    price_precision: int | None = None  # most decimals a price may have (-1111 beyond)
+    quantity_precision: int | None = None
+    quote_order_qty_market_allowed: bool = False
+    filter_order: tuple[str, ...] = ()  # filter types in the order exchangeInfo lists them
+
+
+class TradingPair(Frozen):
+    market: MarketType
+    symbol: str
+    base: str
+    quote: str
+    status: str  # Binance's symbol status: TRADING, BREAK, HALT, CANCEL_ONLY, ...
+    rules: SymbolRules
+
+    @property
+    def is_trading(self) -> bool:
+        return self.status == "TRADING"
+
+
+# --- Market data -------------------------------------------------------------------------------
+
+
+class Ticker(Frozen):
+    """24-hour rolling statistics of one symbol."""
+
+    market: MarketType
+    symbol: str
+    last: Decimal
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    change: Decimal
+    change_pct: Decimal  # percent: 2.5 means +2.5 %
+    volume: Decimal  # base asset
+    quote_volume: Decimal
+    time: int  # ms since epoch: end of the 24 h window (event time for stream updates)
+
+
+class MarkPrice(Frozen):
+    """USD-M mark price, index price and funding."""
+
+    symbol: str
+    mark: Decimal
+    index: Decimal
+    funding_rate: Decimal
+    next_funding_time: int
+    time: int
+
+
+# --- Orders, fills, balances, positions ----------------------------------------------------------
+
+
+class OrderUpdate(Frozen):
+    """The exchange's view of one order at one moment (response or stream event)."""
+
+    market: MarketType
+    symbol: str
+    client_order_id: str
+    exchange_order_id: str
+    side: Side
+    order_type: OrderType | None  # None for exchange-made types (e.g. futures LIQUIDATION)
+    status: OrderStatus
+    time_in_force: TimeInForce | None = None
+    post_only: bool = False
+    reduce_only: bool = False
+    close_position: bool = False
+    price: Decimal | None = None
+    stop_price: Decimal | None = None
+    orig_qty: Decimal
+    executed_qty: Decimal
+    cumulative_quote: Decimal | None = None
+    avg_price: Decimal | None = None
+    update_time: int
+    reject_reason: str | None = None
+    is_algo: bool = False  # a USD-M conditional order held by Binance's algo service
+    triggered_order_id: str | None = None  # USD-M algo: the order it became when triggered
+
+
+class Fill(Frozen):
+    market: MarketType
+    symbol: str
+    trade_id: int
+    client_order_id: str
+    exchange_order_id: str
+    side: Side
+    price: Decimal
+    qty: Decimal
+    quote_qty: Decimal
+    commission: Decimal
+    commission_asset: str | None
+    is_maker: bool | None
+    realized_pnl: Decimal | None = None  # futures only
+    time: int
+
+
+class Balance(Frozen):
+    """Spot balance of one asset."""
+
+    asset: str
+    free: Decimal
+    locked: Decimal
+    time: int = 0
+
+    @property
+    def total(self) -> Decimal:
+        return self.free + self.locked
+
+
+class BalanceChange(Frozen):
+    """Spot deposit, withdrawal or transfer (balanceUpdate): a delta, not a balance."""
+
+    asset: str
+    delta: Decimal
+    time: int
+
+
+class MarginBalance(Frozen):
+    """USD-M wallet of one margin asset."""
+
+    asset: str
+    wallet_balance: Decimal
+    cross_wallet_balance: Decimal
+    available: Decimal | None = None  # not in ACCOUNT_UPDATE events
+    time: int = 0
+
+
+class Position(Frozen):
+    """USD-M position (one-way mode: position_side BOTH). Amount is signed: short < 0."""
+
+    symbol: str
+    position_side: str = "BOTH"
+    amount: Decimal
+    entry_price: Decimal
+    break_even_price: Decimal | None = None
+    mark_price: Decimal | None = None
+    unrealized_pnl: Decimal
+    leverage: int | None = None
+    margin_type: MarginType | None = None
+    isolated_margin: Decimal = Decimal(0)
+    liquidation_price: Decimal | None = None
+    notional: Decimal | None = None
+    time: int = 0
