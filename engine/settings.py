@@ -79,6 +79,7 @@ class Settings(BaseSettings):
 
     mode: Environment = Field(Environment.SIM, description="sim | testnet | live")
     data_dir: Path = Field(Path("data"), description="where the database and paper accounts live")
+    db_file: str = Field("tradedesk.duckdb", description="database file name inside data_dir")
     pairs: CsvTuple = Field(("BTCUSDT", "ETHUSDT"), description="pairs selected at start")
     kline_intervals: CsvTuple = Field(("1m",), description="intervals streamed per pair")
     flush_interval_ms: int = Field(250, ge=10, le=10_000, description="writer flush period")
@@ -94,7 +95,7 @@ class Settings(BaseSettings):
 
     @property
     def db_path(self) -> Path:
-        return self.data_dir / "tradedesk.duckdb"
+        return self.data_dir / self.db_file
 
     @field_validator("pairs", mode="before")
     @classmethod

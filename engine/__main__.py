@@ -1,0 +1,112 @@
+"""Run the engine headless, without Streamlit: `python -m engine --help`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from engine.engine import Engine
+from engine.settings import KLINE_INTERVALS, SettingsError, load_settings
+
+LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"]
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m engine",
+        description=(
+            "Run the tradedesk engine without the UI: it streams market data into DuckDB and "
+            "executes orders. Options override TRADEDESK_* environment variables and "
+            ".streamlit/secrets.toml. Stop it with Ctrl-C or SIGTERM."
+        ),
+    )
+    parser.add_argument("--mode", choices=["sim", "testnet", "live"], help="exchange environment")
+    parser.add_argument("--data-dir", type=Path, help="directory of the database (default ./data)")
+    parser.add_argument("--db", type=Path, help="database file (default DATA_DIR/tradedesk.duckdb)")
+    parser.add_argument("--pairs", help="comma-separated pairs, e.g. BTCUSDT,ETHUSDT")
+    parser.add_argument(
+        "--intervals", help=f"comma-separated kline intervals, from {', '.join(KLINE_INTERVALS)}"
+    )
+    parser.add_argument(
+        "--run-for",
+        type=float,
+        metavar="SECONDS",
+        help="stop after this long (default: run until stopped)",
+    )
+    parser.add_argument(
+        "--status-every", type=float, default=10.0, metavar="SECONDS",
+        help="print a JSON status line this often (default 10; 0 = only at the end)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+    )
+    return parser.parse_args(argv)
+
+
+def settings_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    if args.mode:
+        overrides["mode"] = args.mode
+    if args.db:
+        overrides["data_dir"] = args.db.parent
+        overrides["db_file"] = args.db.name
+    elif args.data_dir:
+        overrides["data_dir"] = args.data_dir
+    if args.pairs:
+        overrides["pairs"] = args.pairs.split(",")
+    if args.intervals:
+        overrides["kline_intervals"] = args.intervals.split(",")
+    return overrides
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = load_settings(**settings_overrides(args))
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    engine = Engine(settings)
+    engine.start()
+    try:
+        _wait(engine, stop, args.run_for, args.status_every)
+    finally:
+        engine.stop()
+    print(orjson.dumps({"event": "stopped", "state": str(engine.state)}).decode(), flush=True)
+    return 0
+
+
+def _wait(engine: Engine, stop: threading.Event, run_for: float | None, every: float) -> None:
+    deadline = math.inf if run_for is None else time.monotonic() + run_for
+    period = every if every > 0 else math.inf
+    while not stop.is_set():
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        if not stop.wait(min(period, remaining, 3600.0)) and remaining > period:
+            _print_status(engine)
+    _print_status(engine)
+
+
+def _print_status(engine: Engine) -> None:
+    print(orjson.dumps({"event": "status", **engine.status()}).decode(), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

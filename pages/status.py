@@ -1,0 +1,33 @@
+"""Status: is the engine alive, how busy is it, what is in the database, what happened."""
+
+import streamlit as st
+
+from app import commands, queries
+from app.components.status import engine_metrics, human_bytes, task_table
+from app.runtime import get_engine
+
+st.title("Status")
+
+
+@st.fragment(run_every=get_engine().settings.status_refresh_s)
+def live_status() -> None:
+    reply = commands.engine_status()
+    if not reply.ok:
+        st.error(f"The engine is not answering: {reply.message}")
+        return
+    engine_metrics(reply.data)
+
+    left, right = st.columns([1, 2])
+    with left:
+        st.subheader("Database")
+        st.caption(f"Size on disk: {human_bytes(queries.database_size_bytes())}")
+        st.dataframe(queries.table_row_counts(), hide_index=True, width="stretch")
+    with right:
+        st.subheader("Engine tasks")
+        task_table(reply.data)
+
+    st.subheader("Recent events")
+    st.dataframe(queries.recent_events(), hide_index=True, width="stretch")
+
+
+live_status()

@@ -1,0 +1,43 @@
+import threading
+
+import streamlit as st
+
+from app import queries
+from app.runtime import get_engine
+from tests.helpers import eventually
+from tests.ui.conftest import open_app
+
+
+def test_status_page_renders_with_a_running_engine(app_env):
+    at = open_app()
+    eventually(lambda: not queries.recent_events().empty)  # events land with the next flush
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Status"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Engine"] == "RUNNING"
+    assert metrics["Command queue"].endswith(f"/ {get_engine().settings.command_queue_size}")
+    tables = [d.value for d in at.dataframe]
+    counts = next(t for t in tables if "table_name" in t.columns)
+    assert set(counts["table_name"]) >= {"klines", "orders", "fills", "events"}
+    events = next(t for t in tables if "kind" in t.columns)
+    assert "engine_started" in set(events["kind"])
+    assert any("Size on disk" in c.value for c in at.caption)
+
+
+def test_every_session_shares_one_engine_and_release_stops_it(app_env):
+    open_app()
+    open_app()
+    engine = get_engine()
+    engine_threads = [t for t in threading.enumerate() if t.name == "tradedesk-engine"]
+    assert len(engine_threads) == 1 and engine.running
+    st.cache_resource.clear()
+    assert not engine.running
+    assert not [t for t in threading.enumerate() if t.name == "tradedesk-engine"]
+
+
+def test_the_page_says_so_when_the_engine_is_not_answering(app_env):
+    at = open_app()
+    get_engine().stop()
+    at.run()
+    assert any("not answering" in e.value for e in at.error)
