@@ -209,7 +209,7 @@ class FuturesAccount:
     incomes: list[IncomeEntry] = field(default_factory=list)
     next_tran_id: int = 1
 
-    # --- wallet -------------------------------------------------------------------------------
+    # --- wallet ---
 
     @property
     def wallet_balance(self) -> Decimal:
@@ -229,7 +229,7 @@ class FuturesAccount:
         )
         self.next_tran_id += 1
 
-    # --- settings -----------------------------------------------------------------------------
+    # --- settings ---
 
     def settings_for(self, symbol: str) -> SymbolSettings:
         return self.settings.setdefault(symbol, SymbolSettings())
@@ -265,7 +265,7 @@ class FuturesAccount:
             raise FuturesError(-4048, "Margin type cannot be changed if there exists position.")
         settings.margin_type = margin_type
 
-    # --- valuation ----------------------------------------------------------------------------
+    # --- valuation ---
 
     def view(self, symbol: str, marks: Mapping[str, Decimal]) -> PositionView:
         spec = self.specs[symbol]
@@ -346,7 +346,7 @@ class FuturesAccount:
         )
         return max(available, ZERO)
 
-    # --- trading ------------------------------------------------------------------------------
+    # --- trading ---
 
     def apply_fill(self, fill: Fill) -> FillOutcome:
         """Apply one execution: entry price on adds, realized P&L on reductions, commission."""
@@ -399,7 +399,7 @@ class FuturesAccount:
             position.entry_price = ZERO
         return realized
 
-    # --- funding ------------------------------------------------------------------------------
+    # --- funding ---
 
     def apply_funding(self, symbol: str, mark: Decimal, rate: Decimal, time: int) -> Decimal:
         """Charge or pay one funding period; longs pay shorts when the rate is positive."""
@@ -414,7 +414,7 @@ class FuturesAccount:
         self._record(symbol, "FUNDING_FEE", income, time)
         return income
 
-    # --- liquidation --------------------------------------------------------------------------
+    # --- liquidation ---
 
     def isolated_breached(self, symbol: str, mark: Decimal) -> bool:
         position = self.position(symbol)
@@ -459,7 +459,7 @@ class FuturesAccount:
             self.cross_wallet = ZERO
         return LiquidationFill(symbol, side, qty, price, outcome, clearance)
 
-    # --- persistence --------------------------------------------------------------------------
+    # --- persistence ---
 
     def to_state(self) -> dict:
         return {
