@@ -8,9 +8,10 @@ runs there through `Store.write`. Readers (pages, queries) take their own `curso
 from __future__ import annotations
 
 import asyncio
+import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,6 +151,42 @@ def _apply(con: duckdb.DuckDBPyConnection, migration: Migration) -> None:
         raise
 
 
+_WorkItem = tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]
+
+
+class WriterThread:
+    """One daemon thread that runs submitted work in order.
+
+    Not a ThreadPoolExecutor: the interpreter shuts those down before `atexit` handlers run, and
+    the engine's final flush at exit must still reach the database.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._work: queue.SimpleQueue[_WorkItem | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        future: Future[T] = Future()
+        self._work.put((future, fn, args))
+        return future
+
+    def _serve(self) -> None:
+        while (item := self._work.get()) is not None:
+            future, fn, args = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:
+                future.set_exception(exc)
+
+    def shutdown(self) -> None:
+        """Finish the queued work, then end the thread."""
+        self._work.put(None)
+        self._thread.join()
+
+
 class Store:
     """Owns the database file: migrations at open, a confined write connection, reader cursors."""
 
@@ -157,11 +194,11 @@ class Store:
         self.path = Path(path)
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
+        self._executor = WriterThread("db-writer")
         try:
             self._con: duckdb.DuckDBPyConnection = self._executor.submit(self._open).result()
         except BaseException:
-            self._executor.shutdown(wait=True)
+            self._executor.shutdown()
             raise
         self._cursor_lock = threading.Lock()
         self._closed = False
@@ -181,8 +218,7 @@ class Store:
 
     async def write(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         """Run `work(con)` on the writer thread without blocking the event loop."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, work, self._con)
+        return await asyncio.wrap_future(self._executor.submit(work, self._con))
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """Return a new reader cursor; the caller owns it and closes it."""
@@ -214,7 +250,7 @@ class Store:
                 return
             self._closed = True
         self._executor.submit(self._checkpoint_and_close).result()
-        self._executor.shutdown(wait=True)
+        self._executor.shutdown()
 
     def _checkpoint_and_close(self) -> None:
         try:
