@@ -5,7 +5,6 @@ import sys
 
 from tests.conftest import REPO_ROOT
 
-
 LINT = (
     "import sys; from importlinter.cli import lint_imports; "
     "sys.exit(lint_imports(no_cache=True, no_logo=True))"
