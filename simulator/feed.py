@@ -1,0 +1,207 @@
+"""Price feeds: where the simulator's prices and volumes come from.
+
+A feed produces, for every symbol, one minute bars of history that end where the simulation
+starts, then a path of samples (price at an instant, volume since the previous sample) that the
+market reads as its clock advances. Three sources share this shape:
+
+- ``synthetic`` (default): a seeded stochastic-volatility model (simulator/synthetic.py);
+- ``replay:PATH``: Binance kline files mapped onto wall-clock time (simulator/replay.py);
+- ``live:URL``: a Binance-compatible market-data endpoint (simulator/upstream.py).
+
+Inside a feed prices are integer counts of ``tick_size`` and volumes integer counts of
+``step_size`` (numpy int64), so bars built from them are exact; Decimals appear only at the
+boundary (``Tick``, ``simulator.market``).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+
+from simulator.candles import MINUTE_MS, BarColumns
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSymbol:
+    """What a feed needs to know about a symbol."""
+
+    symbol: str  # "BTCUSDT"
+    tick_size: Decimal  # prices the feed emits are multiples of this
+    step_size: Decimal  # volumes the feed emits are multiples of this
+    start_price: Decimal  # synthetic feed: the price "now" at start (history leads up to it)
+    daily_volume: Decimal  # synthetic feed: typical base-asset volume per 24h
+
+    def __post_init__(self) -> None:
+        for name in ("tick_size", "step_size", "start_price"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{self.symbol}: {name} must be positive")
+        if self.daily_volume < 0:
+            raise ValueError(f"{self.symbol}: daily_volume must not be negative")
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """One step (1 s by default) of one symbol's price path."""
+
+    symbol: str
+    time_ms: int  # the instant the step ends
+    price: Decimal  # last traded price at time_ms (multiple of tick_size)
+    volume: Decimal  # base volume traded during the step (>= 0, multiple of step_size)
+
+
+@dataclass(frozen=True, slots=True)
+class PathChunk:
+    """Samples of one symbol's path, in time order, as parallel int64 arrays.
+
+    ``price`` is in ticks, ``volume`` and ``buy_volume`` (taker buys) in steps; ``trades`` is
+    how many public trades the sample's volume was made of.
+    """
+
+    time_ms: np.ndarray
+    price: np.ndarray
+    volume: np.ndarray
+    trades: np.ndarray
+    buy_volume: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.time_ms)
+
+    @staticmethod
+    def empty() -> PathChunk:
+        zero = np.zeros(0, dtype=np.int64)
+        return PathChunk(zero, zero, zero, zero, zero)
+
+    def slice(self, start: int, stop: int) -> PathChunk:
+        return PathChunk(
+            self.time_ms[start:stop],
+            self.price[start:stop],
+            self.volume[start:stop],
+            self.trades[start:stop],
+            self.buy_volume[start:stop],
+        )
+
+    @staticmethod
+    def concat(chunks: Sequence[PathChunk]) -> PathChunk:
+        chunks = [c for c in chunks if len(c)]
+        if not chunks:
+            return PathChunk.empty()
+        if len(chunks) == 1:
+            return chunks[0]
+        return PathChunk(
+            *(np.concatenate([getattr(c, f) for c in chunks]) for f in PathChunk.__slots__)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FeedHistory:
+    """A symbol's bars before the simulation starts.
+
+    ``minutes`` are contiguous 1m bars ending at the minute that contains ``start_ms``
+    (exclusive); ``seconds``, when the feed has them, are 1s bars for the last part of that
+    history (so 1s klines reach back before the start).
+    """
+
+    minutes: BarColumns
+    seconds: BarColumns | None = None
+
+
+class PriceFeed(ABC):
+    """A source of history and of a live path for a fixed set of symbols."""
+
+    def __init__(self, symbols: Sequence[FeedSymbol], start_ms: int) -> None:
+        if not symbols:
+            raise ValueError("a feed needs at least one symbol")
+        names = [s.symbol for s in symbols]
+        if len(set(names)) != len(names):
+            raise ValueError(f"duplicate symbols in {names}")
+        self.symbols: tuple[FeedSymbol, ...] = tuple(symbols)
+        self.start_ms = int(start_ms)
+        self.history_end_ms = self.start_ms - self.start_ms % MINUTE_MS
+
+    def symbol_spec(self, symbol: str) -> FeedSymbol:
+        for s in self.symbols:
+            if s.symbol == symbol:
+                return s
+        raise KeyError(symbol)
+
+    @abstractmethod
+    def history(self, symbol: str) -> FeedHistory:
+        """1m bars up to ``history_end_ms`` (the minute that contains ``start_ms``)."""
+
+    @abstractmethod
+    def read(self, symbol: str, until_ms: int) -> PathChunk:
+        """Samples after the previously read ones, up to and including ``until_ms``.
+
+        The first read starts at ``history_end_ms``. A live feed returns what has arrived.
+        """
+
+    def funding_rates(self, symbol: str) -> list[tuple[int, Decimal]]:
+        """(funding time ms, rate) pairs the feed knows, oldest first; empty if none."""
+        return []
+
+    async def start(self) -> None:
+        """Start background work (the live feed's stream); a no-op for offline feeds."""
+        return None
+
+    async def close(self) -> None:
+        """Stop background work; a no-op for offline feeds."""
+        return None
+
+
+def trade_counts(volume: np.ndarray, mean_trade_steps: float, max_per_sample: int) -> np.ndarray:
+    """How many trades each sample's volume is sliced into: about one per mean trade size."""
+    counts = np.rint(volume / max(mean_trade_steps, 1.0)).astype(np.int64)
+    counts = np.clip(counts, 1, max_per_sample)
+    counts = np.minimum(counts, volume)  # never more trades than steps
+    counts[volume <= 0] = 0
+    return counts
+
+
+def taker_buy_by_tick_rule(
+    time_ms: np.ndarray, price: np.ndarray, volume: np.ndarray, prev_price: int
+) -> np.ndarray:
+    """Taker-buy volume per sample: an uptick is a buy, a downtick a sell.
+
+    A sample at an unchanged price alternates by its second (even seconds buy), so flat
+    stretches split evenly and the result does not depend on how the path was chunked.
+    """
+    previous = np.concatenate(([prev_price], price[:-1]))
+    move = np.sign(price - previous)
+    flat_buys = (time_ms // 1000) % 2 == 0
+    is_buy = (move > 0) | ((move == 0) & flat_buys)
+    return np.where(is_buy, volume, 0).astype(np.int64)
+
+
+def mean_trade_steps(symbol: FeedSymbol, trades_per_second: float) -> float:
+    """Typical trade size, in steps, for a symbol that trades ``daily_volume`` a day."""
+    per_second = float(symbol.daily_volume) / 86_400.0
+    return max(per_second / trades_per_second / float(symbol.step_size), 1.0)
+
+
+FEED_KINDS = ("synthetic", "replay:PATH", "live:URL")
+
+
+def make_feed(spec: str, symbols: Sequence[FeedSymbol], seed: int, start_ms: int) -> PriceFeed:
+    """Build a feed from its spec: ``synthetic`` | ``replay:PATH`` | ``live:URL``.
+
+    A bad spec raises ValueError saying what was expected.
+    """
+    kind, _, argument = spec.partition(":")
+    kind = kind.strip().lower()
+    if kind == "synthetic" and not argument:
+        from simulator.synthetic import SyntheticFeed
+
+        return SyntheticFeed(symbols, seed=seed, start_ms=start_ms)
+    if kind == "replay" and argument:
+        from simulator.replay import ReplayFeed
+
+        return ReplayFeed.from_spec(argument, symbols, seed=seed, start_ms=start_ms)
+    if kind == "live" and argument:
+        from simulator.upstream import LiveFeed
+
+        return LiveFeed.from_spec(argument, symbols, seed=seed, start_ms=start_ms)
+    raise ValueError(f"bad feed spec {spec!r}: expected one of {', '.join(FEED_KINDS)}")
