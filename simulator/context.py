@@ -1,0 +1,237 @@
+"""The shared parts every venue builds on, and the request pipeline of every REST endpoint.
+
+Venue seam (spot is the first venue; USD-M futures plugs in the same way, without editing spot):
+
+    class FuturesVenue:
+        name = "futures"
+        def install(self, ctx: SimContext, app: web.Application) -> None:
+            ctx.endpoint(app, "GET", "/fapi/v1/ping", handler, weight=1)
+            ctx.endpoint(app, "POST", "/fapi/v1/order", place, weight=1, security="SIGNED",
+                         counts_order=True)
+            app.router.add_get("/fstream/market/ws/{streams:.*}", ctx.hub.raw_handler("fstream"))
+            ctx.tick_listeners.append(self.on_ticks)     # every step of the price path
+            ctx.store.register("futures", self.dump, self.load)   # persistence section
+            ctx.control_hooks.append(self.control_reset)          # called by /_sim/reset
+        async def start(self, ctx) -> None: ...          # optional
+        async def stop(self, ctx) -> None: ...           # optional
+
+`ctx.endpoint` runs faults, rate limits (IP weight, order counts, 429/418 and headers), auth
+(`security` "NONE", "API_KEY" or "SIGNED": X-MBX-APIKEY, HMAC, timestamp window), parameter
+parsing and Binance-style errors; the handler gets a `Call` and returns JSON-able data.
+Streams publish through `ctx.hub.publish(namespace, stream_name, payload)`. The server finds
+venues by name in `simulator.server.VENUES` ("simulator.futures:FuturesVenue" is listed and
+loaded when that module exists).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from simulator import errors
+from simulator.auth import ApiKey, KeyStore, authenticate
+from simulator.clock import Clock
+from simulator.errors import ApiError
+from simulator.faults import FaultBook
+from simulator.params import Params, merge_params
+from simulator.ratelimit import RateLimiter
+from simulator.store import StateStore
+from simulator.streams import StreamHub
+from simulator.symbols import SymbolTable
+
+log = logging.getLogger("simulator")
+MAX_BODY_CHARS = 65_536
+
+
+@dataclass(slots=True)
+class Call:
+    """One authenticated, parsed REST request as a handler sees it."""
+
+    request: web.Request
+    params: Params
+    key: ApiKey | None
+    now_ms: int
+
+
+Handler = Callable[[Call], Any]
+Weight = int | Callable[[Params], int]
+
+
+@dataclass
+class SimContext:
+    clock: Clock
+    market: Any
+    symbols: SymbolTable
+    keys: KeyStore
+    api_key: ApiKey
+    limiter: RateLimiter
+    faults: FaultBook
+    hub: StreamHub
+    store: StateStore
+    data_dir: Path | None
+    stats: Counter[str] = field(default_factory=Counter)
+    rejected: Counter[int] = field(default_factory=Counter)
+    tick_listeners: list[Callable[[Sequence[Any]], None]] = field(default_factory=list)
+    control_hooks: list[Callable[[], None]] = field(default_factory=list)
+    ws_droppers: list[Callable[[str], int]] = field(default_factory=list)
+    stats_sources: dict[str, Callable[[], Any]] = field(default_factory=dict)
+    _held: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    # ---- the price path -----------------------------------------------------------------
+    def sync_market(self) -> int:
+        """Steps the market up to now and hands the new ticks to every listener."""
+        ticks = self.market.advance(self.clock.market_ms())
+        if ticks:
+            for listener in self.tick_listeners:
+                listener(ticks)
+        return len(ticks)
+
+    # ---- REST ---------------------------------------------------------------------------
+    def endpoint(
+        self,
+        app: web.Application,
+        method: str,
+        path: str,
+        handler: Handler,
+        weight: Weight = 1,
+        security: str = "NONE",
+        counts_order: bool = False,
+        free_on_success: bool = False,
+    ) -> None:
+        async def run(request: web.Request) -> web.StreamResponse:
+            return await self._pipeline(
+                request, handler, weight, security, counts_order, free_on_success
+            )
+
+        app.router.add_route(method, path, run)
+
+    async def _pipeline(
+        self,
+        request: web.Request,
+        handler: Handler,
+        weight: Weight,
+        security: str,
+        counts_order: bool,
+        free_on_success: bool,
+    ) -> web.StreamResponse:
+        label = f"{request.method} {request.path}"
+        self.stats[label] += 1
+        ip = request.remote or "?"
+        now = self.clock.now_ms()
+        cost = weight if isinstance(weight, int) else 1
+        headers: dict[str, str] = {}
+        try:
+            await self._before_faults(request.path)
+            call = await self._parse(request, now)
+            cost = weight if isinstance(weight, int) else weight(call.params)
+            self.limiter.check(ip, cost, now)
+            call.key = self._authorize(request, call, security, now)
+            if counts_order:
+                self.limiter.check_order(now)
+            self.sync_market()
+            result = handler(call)
+            if asyncio.iscoroutine(result):
+                result = await result
+            self.limiter.add(ip, 0 if free_on_success else cost, now)
+            if counts_order:
+                self.limiter.count_order(now)
+                headers.update(self.limiter.order_headers(now))
+            response = self._json(200, result, headers, ip, now)
+        except ApiError as e:
+            if e.status not in (418, 429):
+                self.limiter.add(ip, cost, now)
+            self.rejected[e.code] += 1
+            headers.update(e.headers)
+            response = self._json(e.status, e.body(), headers, ip, now)
+        except Exception:
+            log.exception("unexpected error in %s", label)
+            self.rejected[-1000] += 1
+            response = self._json(500, errors.internal_error().body(), headers, ip, now)
+        timeout = self.faults.take("timeout", request.path)
+        if timeout is not None:
+            await self._hold_and_drop(request, timeout.ms)
+        return response
+
+    async def _before_faults(self, path: str) -> None:
+        latency = self.faults.take("latency", path)
+        if latency is not None:
+            await asyncio.sleep(latency.ms / 1000)
+        forced = self.faults.take("rate_limit", path)
+        if forced is not None:
+            raise ApiError(
+                -1003,
+                f"Too much request weight used; current limit is {self.limiter.weight_limit} "
+                "request weight per 1 MINUTE. Please use WebSocket Streams for live updates "
+                "to avoid polling the API.",
+                status=429,
+                headers={"Retry-After": str(forced.retry_after)},
+            )
+        failure = self.faults.take("error", path)
+        if failure is not None:
+            raise ApiError(
+                -1001,
+                "Internal error; unable to process your request. Please try again.",
+                status=failure.status,
+            )
+
+    async def _parse(self, request: web.Request, now: int) -> Call:
+        raw_query = request.raw_path.partition("?")[2]
+        body = ""
+        if request.method != "GET" and request.can_read_body:
+            if (request.content_length or 0) > MAX_BODY_CHARS:
+                raise ApiError(-1101, "Too many parameters sent for this endpoint.")
+            try:
+                body = await request.text()
+            except UnicodeDecodeError as e:
+                raise ApiError(-1100, "Illegal characters found in a parameter.") from e
+        request["raw_query"], request["raw_body"] = raw_query, body
+        return Call(
+            request=request, params=Params(merge_params(raw_query, body)), key=None, now_ms=now
+        )
+
+    def _authorize(
+        self, request: web.Request, call: Call, security: str, now: int
+    ) -> ApiKey | None:
+        header = request.headers.get("X-MBX-APIKEY")
+        if security == "API_KEY":
+            return self.keys.lookup(header)
+        if security == "SIGNED":
+            return authenticate(
+                self.keys, header, call.params, request["raw_query"], request["raw_body"], now
+            )
+        return None
+
+    def _json(
+        self, status: int, body: Any, headers: dict[str, str], ip: str, now: int
+    ) -> web.Response:
+        headers["X-MBX-USED-WEIGHT-1M"] = str(self.limiter.used_weight(ip, now))
+        headers["Content-Type"] = "application/json;charset=UTF-8"
+        return web.Response(status=status, body=orjson.dumps(body, default=str), headers=headers)
+
+    async def _hold_and_drop(self, request: web.Request, ms: int) -> None:
+        """The order was processed; the client never hears back (timeout fault)."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._held.add(task)
+        try:
+            await asyncio.sleep(ms / 1000)
+        finally:
+            if task is not None:
+                self._held.discard(task)
+            if request.transport is not None:
+                request.transport.close()
+
+    def cancel_held(self) -> None:
+        for task in list(self._held):
+            task.cancel()
+
+
+Starter = Callable[[SimContext], Awaitable[None]]

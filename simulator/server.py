@@ -1,0 +1,297 @@
+"""The simulator server: builds the shared context, installs the venues, serves on loopback.
+
+    sim = Simulator(SimConfig(clock="virtual"))      # inside a running loop
+    await sim.start(); ...; await sim.stop()
+
+    with SimulatorThread(SimConfig()) as sim:        # from synchronous code (the app, tests)
+        sim.urls.api_url, sim.api_key.key
+
+Venues are found by name in VENUES ("module:Class"); a venue whose module does not exist yet
+is skipped, so USD-M futures (simulator.futures:FuturesVenue) joins by landing its module. The
+venue seam is described in simulator.context.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import json
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from simulator.auth import ApiKey, KeyStore, generate_key
+from simulator.clock import Clock
+from simulator.context import SimContext
+from simulator.control import ControlPlane
+from simulator.faults import FaultBook
+from simulator.ratelimit import RateLimiter
+from simulator.store import StateStore
+from simulator.streams import DEFAULT_QUEUE_SIZE, StreamHub
+from simulator.symbols import DEFAULT_SYMBOLS, SymbolSpec, SymbolTable
+
+log = logging.getLogger("simulator")
+VENUES = ("simulator.spot_venue:SpotVenue", "simulator.futures:FuturesVenue")
+KEYS_FILE = "keys.json"
+
+
+@dataclass
+class SimConfig:
+    host: str = "127.0.0.1"
+    port: int = 0
+    data_dir: Path | None = None
+    feed: str = "synthetic"
+    seed: int = 1
+    clock: str = "wall"
+    start_ms: int | None = None
+    api_key: str | None = None
+    api_secret: str | None = None
+    balances: dict[str, Decimal] = field(default_factory=lambda: {"USDT": Decimal(10000)})
+    maker_fee: Decimal = Decimal("0.001")
+    taker_fee: Decimal = Decimal("0.001")
+    step_ms: int = 1000
+    weight_limit: int = 6000
+    orders_per_10s: int = 50
+    send_queue_size: int = DEFAULT_QUEUE_SIZE
+    symbols: tuple[SymbolSpec, ...] = DEFAULT_SYMBOLS
+    venues: tuple[str, ...] = VENUES
+    # (feed symbols, seed, start_ms, feed spec) -> Market; tests may inject a scripted market
+    market_factory: Callable[[list[Any], int, int, str], Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SimUrls:
+    base_url: str  # http://127.0.0.1:PORT
+    api_url: str  # python-binance API_URL
+    fapi_url: str  # python-binance FUTURES_URL
+    ws_url: str  # BinanceSocketManager.STREAM_URL (trailing slash)
+    fstream_url: str  # BinanceSocketManager.FSTREAM_URL (trailing slash)
+    ws_api_url: str  # python-binance WS_API_URL
+
+    @classmethod
+    def for_port(cls, host: str, port: int) -> SimUrls:
+        http, ws = f"http://{host}:{port}", f"ws://{host}:{port}"
+        return cls(
+            http, f"{http}/api", f"{http}/fapi", f"{ws}/", f"{ws}/fstream/", f"{ws}/ws-api/v3"
+        )
+
+
+def default_market(feed_symbols: list[Any], seed: int, start_ms: int, feed_spec: str) -> Any:
+    from simulator.feed import make_feed
+    from simulator.market import Market
+
+    return Market(make_feed(feed_spec, feed_symbols, seed, start_ms), feed_symbols)
+
+
+def load_venue(ref: str, config: SimConfig) -> Any | None:
+    module_name, _, class_name = ref.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        if e.name == module_name:
+            return None
+        raise
+    venue_class = getattr(module, class_name)
+    if class_name == "SpotVenue":
+        return venue_class(config.balances, config.maker_fee, config.taker_fee)
+    return venue_class()
+
+
+def resolve_key(config: SimConfig) -> ApiKey:
+    """Given keys win; otherwise the data dir's saved keys; otherwise fresh ones (then saved)."""
+    if config.api_key and config.api_secret:
+        return ApiKey(config.api_key, config.api_secret)
+    if config.api_key or config.api_secret:
+        raise ValueError("give both --api-key and --api-secret, or neither")
+    path = config.data_dir / KEYS_FILE if config.data_dir else None
+    if path is not None and path.exists():
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        return ApiKey(saved["api_key"], saved["api_secret"])
+    key = generate_key()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            json.dumps({"api_key": key.key, "api_secret": key.secret}), encoding="utf-8"
+        )
+        path.chmod(0o600)
+    return key
+
+
+class Simulator:
+    """The server on the current asyncio loop."""
+
+    def __init__(self, config: SimConfig | None = None) -> None:
+        self.config = config or SimConfig()
+        self.ctx: SimContext | None = None
+        self.urls: SimUrls | None = None
+        self.venues: list[Any] = []
+        self._runner: web.AppRunner | None = None
+        self._stepper: asyncio.Task[None] | None = None
+
+    @property
+    def api_key(self) -> ApiKey:
+        assert self.ctx is not None, "start() first"
+        return self.ctx.api_key
+
+    def venue(self, name: str) -> Any:
+        return next(v for v in self.venues if v.name == name)
+
+    def build(self) -> web.Application:
+        cfg = self.config
+        clock = Clock(cfg.clock, cfg.start_ms)
+        symbols = SymbolTable(cfg.symbols)
+        factory = cfg.market_factory or default_market
+        feed_symbols = (
+            [s.feed_symbol() for s in symbols.specs.values()]
+            if factory is default_market
+            else list(symbols.specs.values())
+        )
+        market = factory(feed_symbols, cfg.seed, clock.market_ms(), cfg.feed)
+        key = resolve_key(cfg)
+        self.ctx = ctx = SimContext(
+            clock=clock,
+            market=market,
+            symbols=symbols,
+            keys=KeyStore([key]),
+            api_key=key,
+            limiter=RateLimiter(cfg.weight_limit, cfg.orders_per_10s),
+            faults=FaultBook(cfg.seed),
+            hub=StreamHub(cfg.send_queue_size),
+            store=StateStore(cfg.data_dir),
+            data_dir=cfg.data_dir,
+        )
+        app = web.Application(client_max_size=1024 * 1024)
+        for ref in cfg.venues:
+            venue = load_venue(ref, cfg)
+            if venue is not None:
+                venue.install(ctx, app)
+                self.venues.append(venue)
+        ControlPlane(ctx).install(app)
+        return app
+
+    async def start(self) -> SimUrls:
+        app = self.build()
+        assert self.ctx is not None
+        for venue in self.venues:
+            if hasattr(venue, "start"):
+                await venue.start(self.ctx)
+        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.config.host, self.config.port)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.urls = SimUrls.for_port(self.config.host, port)
+        self.ctx.sync_market()
+        if not self.ctx.clock.is_virtual:
+            self._stepper = asyncio.create_task(self._step_forever())
+        return self.urls
+
+    async def _step_forever(self) -> None:
+        assert self.ctx is not None
+        interval = self.config.step_ms / 1000
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                self.ctx.sync_market()
+            except Exception:
+                log.exception("market step failed")
+
+    async def stop(self) -> None:
+        if self._runner is None:
+            return
+        if self._stepper is not None:
+            self._stepper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._stepper
+        assert self.ctx is not None
+        self.ctx.cancel_held()
+        await self.ctx.hub.close_all()
+        for venue in reversed(self.venues):
+            if hasattr(venue, "stop"):
+                await venue.stop(self.ctx)
+        self.ctx.store.flush()
+        runner, self._runner = self._runner, None
+        await runner.cleanup()
+
+
+class SimulatorThread:
+    """The simulator on its own thread and loop. start() returns once it serves; stop() is
+    idempotent and leaves no thread, task or socket behind."""
+
+    def __init__(self, config: SimConfig | None = None) -> None:
+        self.sim = Simulator(config)
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    @property
+    def urls(self) -> SimUrls:
+        assert self.sim.urls is not None, "start() first"
+        return self.sim.urls
+
+    @property
+    def api_key(self) -> ApiKey:
+        return self.sim.api_key
+
+    def start(self, timeout: float = 15.0) -> SimulatorThread:
+        if self._thread is not None:
+            return self
+        self._thread = threading.Thread(target=self._run, name="simulator", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise TimeoutError("the simulator did not start in time")
+        if self._error is not None:
+            self._thread.join()
+            self._thread = None
+            raise RuntimeError("the simulator failed to start") from self._error
+        return self
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            loop.run_until_complete(self.sim.start())
+        except BaseException as e:
+            self._error = e
+            self._ready.set()
+            loop.close()
+            return
+        self._ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(self.sim.stop())
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    def call(self, fn: Callable[[], Any], timeout: float = 10.0) -> Any:
+        """Runs `fn` on the simulator's loop (its state is not thread-safe); returns the result."""
+        assert self._loop is not None
+
+        async def run() -> Any:
+            return fn()
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        thread, loop = self._thread, self._loop
+        if thread is None or loop is None:
+            return
+        self._thread = None
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout)
+
+    def __enter__(self) -> SimulatorThread:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
