@@ -337,9 +337,13 @@ class Engine:
     async def _flush_periodically(self) -> None:
         assert self.writer is not None
         period = self.settings.flush_interval_ms / 1000
+        await asyncio.gather(
+            self.writer.run(period, self.settings.flush_max_rows), self._write_events_every(period)
+        )
+
+    async def _write_events_every(self, period: float) -> None:
         while True:
             await asyncio.sleep(period)
-            await self.writer.flush()
             await self._write_events()
 
     async def _measure_loop_lag(self) -> None:

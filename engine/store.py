@@ -8,6 +8,7 @@ runs there through `Store.write`. Readers (pages, queries) take their own `curso
 from __future__ import annotations
 
 import asyncio
+import operator
 import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -305,13 +306,9 @@ class UpsertBuffer:
 
     def __init__(self, spec: TableSpec) -> None:
         self.spec = spec
-        self._rows: dict[tuple[Any, ...], Sequence[Any]] = {}
-        key_index = spec._key_index
-        self._key = (
-            (lambda row: row[key_index[0]])
-            if len(key_index) == 1
-            else (lambda row: tuple(row[i] for i in key_index))
-        )
+        self._rows: dict[Any, Sequence[Any]] = {}
+        self._key = operator.itemgetter(*spec._key_index)
+        self._struct = pa.struct(list(zip(spec.columns, spec.types, strict=True)))
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -320,17 +317,16 @@ class UpsertBuffer:
         self._rows[self._key(row)] = row
 
     def add_many(self, rows: Sequence[Sequence[Any]]) -> None:
-        key = self._key
-        self._rows.update((key(row), row) for row in rows)
+        self._rows.update(zip(map(self._key, rows), rows, strict=True))
 
-    def take(self) -> pa.Table | None:
-        """Hand over everything buffered as one Arrow table, leaving the buffer empty."""
-        if not self._rows:
-            return None
+    def take(self) -> list[Sequence[Any]]:
+        """Hand over everything buffered, leaving the buffer empty (cheap: a swap)."""
         rows, self._rows = list(self._rows.values()), {}
-        columns = list(zip(*rows, strict=True))
-        arrays = [pa.array(col, type=t) for col, t in zip(columns, self.spec.types, strict=True)]
-        return pa.Table.from_arrays(arrays, names=list(self.spec.columns))
+        return rows
+
+    def to_arrow(self, rows: list[Sequence[Any]]) -> pa.Table:
+        # One struct conversion is ~5x faster than transposing rows into columns in Python.
+        return pa.Table.from_struct_array(pa.array(rows, type=self._struct))
 
 
 def upsert_arrow(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> int:
@@ -366,17 +362,15 @@ class BatchWriter:
     def pending(self) -> int:
         return sum(len(b) for b in self._buffers.values())
 
-    def _take_all(self) -> list[tuple[str, pa.Table]]:
-        batches = []
-        for name, buffer in self._buffers.items():
-            table = buffer.take()
-            if table is not None:
-                batches.append((name, table))
-        return batches
+    def _take_all(self) -> list[tuple[UpsertBuffer, list[Sequence[Any]]]]:
+        return [(buffer, rows) for buffer in self._buffers.values() if (rows := buffer.take())]
 
-    def _write(self, batches: list[tuple[str, pa.Table]]) -> int:
+    def _write(
+        self, batches: list[tuple[UpsertBuffer, list[Sequence[Any]]]]
+    ) -> Callable[[duckdb.DuckDBPyConnection], int]:
+        # Runs on the database thread: the Arrow conversion stays off the event loop too.
         def work(con: duckdb.DuckDBPyConnection) -> int:
-            return sum(upsert_arrow(con, name, table) for name, table in batches)
+            return sum(upsert_arrow(con, b.spec.name, b.to_arrow(rows)) for b, rows in batches)
 
         return work
 
@@ -401,6 +395,17 @@ class BatchWriter:
     def _count(self, written: int) -> None:
         self.rows_written += written
         self.flushes += 1
+
+    async def run(self, period_s: float, backlog_rows: int) -> None:
+        """Flush every `period_s`, or straight away again while `backlog_rows` are waiting.
+
+        Under a burst, each flush takes everything that arrived during the previous one, so
+        batches grow with the load and the database sees few large inserts, not many small ones.
+        """
+        while True:
+            await self.flush()
+            if self.pending() < backlog_rows:
+                await asyncio.sleep(period_s)
 
 
 def insert_event(
