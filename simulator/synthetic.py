@@ -56,9 +56,9 @@ class SyntheticParams:
     )
     t_df: float = 3.5
     slow_half_life_min: float = 480.0
-    slow_sd: float = 0.45
+    slow_sd: float = 0.6
     fast_half_life_min: float = 12.0
-    fast_sd: float = 0.4
+    fast_sd: float = 0.35
     intraday_amplitude: float = 0.2  # of log-volatility
     peak_hour_utc: float = 14.5
     market_symbol: str = "BTCUSDT"
