@@ -59,6 +59,8 @@ class Call:
     params: Params
     key: ApiKey | None
     now_ms: int
+    raw_query: str = ""
+    raw_body: str = ""
 
 
 Handler = Callable[[Call], Any]
@@ -192,10 +194,8 @@ class SimContext:
                 body = await request.text()
             except UnicodeDecodeError as e:
                 raise ApiError(-1100, "Illegal characters found in a parameter.") from e
-        request["raw_query"], request["raw_body"] = raw_query, body
-        return Call(
-            request=request, params=Params(merge_params(raw_query, body)), key=None, now_ms=now
-        )
+        params = Params(merge_params(raw_query, body))
+        return Call(request, params, key=None, now_ms=now, raw_query=raw_query, raw_body=body)
 
     def _authorize(
         self, request: web.Request, call: Call, security: str, now: int
@@ -204,9 +204,7 @@ class SimContext:
         if security == "API_KEY":
             return self.keys.lookup(header)
         if security == "SIGNED":
-            return authenticate(
-                self.keys, header, call.params, request["raw_query"], request["raw_body"], now
-            )
+            return authenticate(self.keys, header, call.params, call.raw_query, call.raw_body, now)
         return None
 
     def _json(
