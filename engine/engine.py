@@ -90,6 +90,7 @@ class Engine:
         self.loop_lag_max_ms = 0.0
         self.commands_handled = 0
         self.tasks: dict[str, TaskInfo] = {}
+        self.exchange: Any = None  # set by engine.exchange.ExchangeComponent when present
         self._handlers: dict[type[Command], Handler] = {
             Ping: self._on_ping,
             GetStatus: self._on_status,

@@ -208,7 +208,7 @@ class ExchangeClient:
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(TemporaryError),
             stop=stop_after_attempt(attempts),
-            wait=wait_exponential_jitter(initial=0.2, max=5.0),
+            wait=wait_exponential_jitter(multiplier=0.2, max=5.0),
             reraise=True,
         )
         async for attempt in retrying:

@@ -1,0 +1,17 @@
+"""Build an engine for one exchange environment: the one code path for sim, testnet and live."""
+
+from __future__ import annotations
+
+from engine.binance.urls import Endpoints
+from engine.credentials import Credentials
+from engine.engine import Component, Engine
+from engine.exchange import ExchangeComponent
+from engine.settings import Settings
+
+
+def build_engine(
+    settings: Settings, endpoints: Endpoints, credentials: Credentials | None
+) -> Engine:
+    """An engine connected to `endpoints`, with every component, not yet started."""
+    components: list[Component] = [ExchangeComponent(endpoints, credentials)]
+    return Engine(settings, components)

@@ -1,0 +1,86 @@
+"""The engine's connection to one exchange environment, as a component.
+
+It opens the REST client (clock sync included) when the engine starts, loads exchangeInfo for
+both markets, keeps the request-weight limit from it, and closes the client at stop. Other
+components reach the exchange through `engine.exchange`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from engine.binance.client import ExchangeClient
+from engine.binance.errors import ExchangeError
+from engine.binance.schemas import trading_pair_from_symbol
+from engine.binance.urls import Endpoints
+from engine.credentials import Credentials
+from engine.models import MarketType, TradingPair
+
+if TYPE_CHECKING:
+    from engine.engine import Engine
+
+log = logging.getLogger(__name__)
+
+
+class ExchangeComponent:
+    """Owns the ExchangeClient and the symbol catalogue of both markets."""
+
+    name = "exchange"
+
+    def __init__(self, endpoints: Endpoints, credentials: Credentials | None) -> None:
+        self.client = ExchangeClient(endpoints, credentials)
+        self.endpoints = endpoints
+        self.pairs: dict[tuple[MarketType, str], TradingPair] = {}
+        self.unavailable: dict[MarketType, str] = {}
+
+    async def start(self, engine: Engine) -> None:
+        engine.exchange = self
+        await self.client.open()
+        await self.refresh_symbols(engine)
+        engine.record_event(
+            "info",
+            "exchange_connected",
+            f"Connected to {self.endpoints.environment} ({len(self.pairs)} symbols); "
+            f"clock offset {self.client.metrics.time_offset_ms} ms.",
+        )
+
+    async def stop(self) -> None:
+        await self.client.close()
+
+    async def refresh_symbols(self, engine: Engine | None = None) -> None:
+        """Load each market's exchangeInfo: symbols, filters and the weight limit.
+
+        A market that cannot be loaded (no futures on this endpoint, say) is left out and
+        reported; the other still works.
+        """
+        loaders = {
+            MarketType.SPOT: lambda c: c.get_exchange_info(),
+            MarketType.FUTURES: lambda c: c.futures_exchange_info(),
+        }
+        pairs = {}
+        for market, load in loaders.items():
+            try:
+                info = await self.client.read(load)
+            except ExchangeError as exc:
+                self.unavailable[market] = exc.reason
+                if engine is not None:
+                    engine.record_event(
+                        "warning", "market_unavailable", f"{market} market unavailable: {exc}"
+                    )
+                continue
+            self.unavailable.pop(market, None)
+            if market is MarketType.SPOT:
+                self._set_weight_limit(info)
+            for entry in info.get("symbols", []):
+                pair = trading_pair_from_symbol(market, entry)
+                pairs[(market, pair.symbol)] = pair
+        self.pairs = pairs
+
+    def _set_weight_limit(self, info: dict[str, Any]) -> None:
+        for limit in info.get("rateLimits", []):
+            if limit.get("rateLimitType") == "REQUEST_WEIGHT" and limit.get("interval") == "MINUTE":
+                self.client.gate.budget.set_limit(int(limit["limit"]) // int(limit["intervalNum"]))
+
+    def pair(self, market: MarketType, symbol: str) -> TradingPair | None:
+        return self.pairs.get((market, symbol))

@@ -1,0 +1,68 @@
+"""Integration fixtures: the simulator on loopback and an engine connected to it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import requests
+
+from engine.assembly import build_engine
+from engine.binance.urls import sim_endpoints
+from engine.credentials import Credentials
+from engine.engine import Engine
+from engine.settings import Settings, load_settings
+from simulator.server import SimConfig, SimulatorThread
+
+
+def sim_config(tmp_path: Path, **overrides) -> SimConfig:
+    config = SimConfig(
+        data_dir=tmp_path / "sim",
+        balances={"USDT": Decimal(100_000), "BTC": Decimal(1), "ETH": Decimal(10)},
+        seed=11,
+    )
+    for name, value in overrides.items():
+        setattr(config, name, value)
+    return config
+
+
+@pytest.fixture
+def sim(tmp_path: Path) -> Iterator[SimulatorThread]:
+    thread = SimulatorThread(sim_config(tmp_path)).start()
+    try:
+        yield thread
+    finally:
+        thread.stop()
+
+
+def sim_control(sim: SimulatorThread, method: str, path: str, body: object = None) -> object:
+    response = requests.request(method, sim.urls.base_url + path, json=body, timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
+def engine_settings(tmp_path: Path, **overrides) -> Settings:
+    return load_settings(data_dir=tmp_path / "engine", **overrides)
+
+
+def connect_engine(sim: SimulatorThread, settings: Settings) -> Engine:
+    base = sim.urls.base_url
+    endpoints = sim_endpoints(base, base.replace("http://", "ws://", 1))
+    credentials = Credentials(sim.api_key.key, sim.api_key.secret)
+    return build_engine(settings, endpoints, credentials)
+
+
+@pytest.fixture
+def connected_engine(sim: SimulatorThread, tmp_path: Path) -> Iterator[Engine]:
+    threads_before = set(threading.enumerate())
+    engine = connect_engine(sim, engine_settings(tmp_path))
+    engine.start()
+    try:
+        yield engine
+    finally:
+        engine.stop()
+        leftover = {t for t in set(threading.enumerate()) - threads_before if t.is_alive()}
+        assert not leftover, f"engine left threads behind: {leftover}"
