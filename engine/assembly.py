@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from engine.account_sync import AccountSync
 from engine.binance.urls import Endpoints
 from engine.credentials import Credentials
 from engine.engine import Component, Engine
 from engine.exchange import ExchangeComponent
+from engine.orders import TradingComponent
 from engine.settings import Settings
 
 
@@ -13,5 +15,9 @@ def build_engine(
     settings: Settings, endpoints: Endpoints, credentials: Credentials | None
 ) -> Engine:
     """An engine connected to `endpoints`, with every component, not yet started."""
-    components: list[Component] = [ExchangeComponent(endpoints, credentials)]
+    components: list[Component] = [
+        ExchangeComponent(endpoints, credentials),
+        TradingComponent(),
+        AccountSync(),
+    ]
     return Engine(settings, components)
