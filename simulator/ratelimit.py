@@ -102,17 +102,19 @@ class RateLimiter:
         state = self._ip(ip, now_ms)
         if now_ms < state.banned_until_ms:
             raise self._banned(state, now_ms)
-        if now_ms < state.backoff_until_ms:
+        if now_ms < state.backoff_until_ms:  # told to wait, and did not
             state.strikes += 1
             if state.strikes >= self.strikes_before_ban:
                 state.bans += 1
                 state.banned_until_ms = now_ms + self.ban_ms * 2 ** (state.bans - 1)
+                state.strikes = 0
                 raise self._banned(state, now_ms)
+            raise too_many_requests(self.weight_limit, _seconds(state.backoff_until_ms - now_ms))
+        state.strikes = 0
         if state.weight.used + weight > self.weight_limit:
             retry = state.weight.retry_after_s(now_ms)
             state.backoff_until_ms = now_ms + retry * 1000
-            raise too_many_requests(self.weight_limit, retry)
-        state.strikes = 0 if now_ms >= state.backoff_until_ms else state.strikes
+            raise too_many_requests(self.weight_limit, str(retry))
 
     def _banned(self, state: IpState, now_ms: int) -> ApiError:
         return ApiError(
@@ -159,11 +161,11 @@ class RateLimiter:
         self.orders_day = Window(DAY_MS)
 
 
-def too_many_requests(limit: int, retry_after_s: int) -> ApiError:
+def too_many_requests(limit: int, retry_after_s: str) -> ApiError:
     return ApiError(
         -1003,
         f"Too much request weight used; current limit is {limit} request weight per 1 MINUTE. "
         "Please use WebSocket Streams for live updates to avoid polling the API.",
         status=429,
-        headers={"Retry-After": str(retry_after_s)},
+        headers={"Retry-After": retry_after_s},
     )
