@@ -16,7 +16,7 @@ def build_engine(
 ) -> Engine:
     """An engine connected to `endpoints`, with every component, not yet started."""
     components: list[Component] = [
-        ExchangeComponent(endpoints, credentials),
+        ExchangeComponent(endpoints, credentials, settings.request_timeout_s),
         TradingComponent(),
         AccountSync(),
     ]

@@ -28,8 +28,10 @@ class ExchangeComponent:
 
     name = "exchange"
 
-    def __init__(self, endpoints: Endpoints, credentials: Credentials | None) -> None:
-        self.client = ExchangeClient(endpoints, credentials)
+    def __init__(
+        self, endpoints: Endpoints, credentials: Credentials | None, request_timeout_s: float = 10.0
+    ) -> None:
+        self.client = ExchangeClient(endpoints, credentials, request_timeout_s=request_timeout_s)
         self.endpoints = endpoints
         self.pairs: dict[tuple[MarketType, str], TradingPair] = {}
         self.unavailable: dict[MarketType, str] = {}

@@ -7,7 +7,8 @@ responses, user-data events and reconciliation all land here through the same fu
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -130,7 +131,13 @@ def _keep_local_fields(
 
 
 def _is_stale(row: dict[str, Any], known_status: str, known_updated: int) -> bool:
-    """An older event must not undo a newer one (events and REST answers arrive in any order)."""
+    """An older event must not undo a newer one (events and REST answers arrive in any order).
+
+    Statuses we set ourselves (PENDING_NEW, UNKNOWN) carry our clock, not the exchange's, and
+    always yield to what the exchange says.
+    """
+    if known_status in (OrderStatus.PENDING_NEW.value, OrderStatus.UNKNOWN.value):
+        return False
     if row["updated_ms"] < known_updated:
         return True
     final = not OrderStatus(known_status).is_open
@@ -222,10 +229,11 @@ def upsert_spot_balances(
          "updated_ms": b.time or now_ms}
         for b in balances
     ]  # fmt: skip
-    if replace_all:
-        con.execute("DELETE FROM balances WHERE market = 'spot'")
-    if rows:
-        upsert_arrow(con, "balances", _table(BALANCE_COLUMNS, rows))
+    with _transaction(con):
+        if replace_all:
+            con.execute("DELETE FROM balances WHERE market = 'spot'")
+        if rows:
+            upsert_arrow(con, "balances", _table(BALANCE_COLUMNS, rows))
 
 
 def upsert_futures_balances(
@@ -256,14 +264,28 @@ def upsert_positions(
     con: duckdb.DuckDBPyConnection, positions: Sequence[Position], now_ms: int, *, replace_all: bool
 ) -> None:
     """Write futures positions; a zero amount removes the position."""
-    if replace_all:
-        con.execute("DELETE FROM positions")
-    closed = [p.symbol for p in positions if p.amount == 0]
-    if closed:
-        con.execute("DELETE FROM positions WHERE symbol IN (SELECT unnest(?))", [closed])
     rows = [_position_row(p, now_ms) for p in positions if p.amount != 0]
-    if rows:
-        upsert_arrow(con, "positions", _table(POSITION_COLUMNS, _keep_known(con, rows)))
+    rows = _keep_known(con, rows) if rows else rows
+    closed = [p.symbol for p in positions if p.amount == 0]
+    with _transaction(con):
+        if replace_all:
+            con.execute("DELETE FROM positions")
+        if closed:
+            con.execute("DELETE FROM positions WHERE symbol IN (SELECT unnest(?))", [closed])
+        if rows:
+            upsert_arrow(con, "positions", _table(POSITION_COLUMNS, rows))
+
+
+@contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Readers see a snapshot either before or after, never the table half rewritten."""
+    con.execute("BEGIN")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
 def _keep_known(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

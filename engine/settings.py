@@ -86,6 +86,7 @@ class Settings(BaseSettings):
     flush_max_rows: int = Field(5_000, ge=1, le=1_000_000, description="flush early at this size")
     command_queue_size: int = Field(1_000, ge=1, le=100_000)
     command_timeout_s: float = Field(15.0, gt=0, le=300)
+    request_timeout_s: float = Field(10.0, gt=0, le=120, description="one REST request")
     status_refresh_s: float = Field(2.0, gt=0, le=60)
     sim_seed: int = Field(7, description="seed of the simulator's synthetic feed")
     sim_feed: str = Field("synthetic", description="synthetic | replay:PATH | live:URL")

@@ -149,10 +149,12 @@ class ExchangeClient:
         endpoints: Endpoints,
         credentials: Credentials | None,
         gate: RequestGate | None = None,
+        request_timeout_s: float = REQUEST_TIMEOUT_S,
     ) -> None:
         self.endpoints = endpoints
         self.credentials = credentials
         self.gate = gate or RequestGate()
+        self.request_timeout_s = request_timeout_s
         self.metrics = RequestMetrics()
         self._client: GatedAsyncClient | None = None
         self._sync_lock = asyncio.Lock()
@@ -206,7 +208,9 @@ class ExchangeClient:
     async def read(self, call: Callable[[GatedAsyncClient], Awaitable[T]], attempts: int = 4) -> T:
         """Run an idempotent read, retrying temporary failures with jittered back-off."""
         retrying = AsyncRetrying(
-            retry=retry_if_exception_type(TemporaryError),
+            # A RateLimited read is retried after the gate's wait: the gate holds every request
+            # until Retry-After has passed, so the retry cannot escalate a 429 into a ban.
+            retry=retry_if_exception_type((TemporaryError, RateLimited)),
             stop=stop_after_attempt(attempts),
             wait=wait_exponential_jitter(multiplier=0.2, max=5.0),
             reraise=True,
