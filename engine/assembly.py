@@ -7,6 +7,7 @@ from engine.binance.urls import Endpoints
 from engine.credentials import Credentials
 from engine.engine import Component, Engine
 from engine.exchange import ExchangeComponent
+from engine.market_data import MarketDataComponent
 from engine.orders import TradingComponent
 from engine.settings import Settings
 
@@ -19,5 +20,6 @@ def build_engine(
         ExchangeComponent(endpoints, credentials, settings.request_timeout_s),
         TradingComponent(),
         AccountSync(),
+        MarketDataComponent(),
     ]
     return Engine(settings, components)
