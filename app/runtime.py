@@ -2,45 +2,102 @@
 
 Streamlit reruns page scripts in many threads; the engine must exist once per server process.
 `st.cache_resource` builds it once (with a per-key lock, so simultaneous first visits build it
-once) and stops it on release. A module-level registry stops an older engine when a code change
+once) and stops it on release. A module-level registry stops an older runtime when a code change
 makes Streamlit build a new one, and `Engine.start` registers an `atexit` stop for shutdown.
+
+In sim mode the built-in simulator runs in its own thread on a free loopback port, with its
+paper account in DATA_DIR/sim; the engine reaches it exactly as it reaches Binance.
 """
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 
 import streamlit as st
 
+from engine.assembly import build_engine
+from engine.binance.urls import Endpoints, endpoints_for, sim_endpoints
+from engine.credentials import Credentials, CredentialsSource, EnvironmentCredentials
 from engine.engine import Engine
+from engine.models import Environment
 from engine.settings import Settings, load_settings
+from simulator.server import SimConfig, SimulatorThread
 
 _registry_lock = threading.Lock()
-_current: Engine | None = None
+_current: Runtime | None = None
 
 
-def build_engine(settings: Settings) -> Engine:
-    """Start an engine for `settings`, stopping any engine this process started before."""
+@dataclass
+class Runtime:
+    engine: Engine
+    simulator: SimulatorThread | None = None
+
+    def stop(self) -> None:
+        self.engine.stop()
+        if self.simulator is not None:
+            self.simulator.stop()
+
+
+def connection_for(
+    settings: Settings, credentials: CredentialsSource
+) -> tuple[Endpoints, Credentials | None, SimulatorThread | None]:
+    """Where the engine connects, with which keys, and the simulator it needs started (if any)."""
+    if settings.mode is not Environment.SIM:
+        return endpoints_for(settings.mode), credentials.credentials_for(settings.mode), None
+    if settings.sim_rest_url:
+        ws = settings.sim_ws_url or settings.sim_rest_url.replace("http", "ws", 1)
+        return (
+            sim_endpoints(settings.sim_rest_url, ws),
+            credentials.credentials_for(Environment.SIM),
+            None,
+        )
+    simulator = SimulatorThread(
+        SimConfig(
+            data_dir=settings.data_dir / "sim", feed=settings.sim_feed, seed=settings.sim_seed
+        )
+    ).start()
+    base = simulator.urls.base_url
+    keys = Credentials(simulator.api_key.key, simulator.api_key.secret)
+    return sim_endpoints(base, base.replace("http://", "ws://", 1)), keys, simulator
+
+
+def start_runtime(settings: Settings, credentials: CredentialsSource | None = None) -> Runtime:
+    """Start (simulator and) engine for `settings`, stopping any runtime started before."""
     global _current
     with _registry_lock:
         if _current is not None:
             _current.stop()
-        engine = Engine(settings)
-        engine.start()
-        _current = engine
-        return engine
+            _current = None
+        endpoints, keys, simulator = connection_for(
+            settings, credentials or EnvironmentCredentials()
+        )
+        engine = build_engine(settings, endpoints, keys)
+        try:
+            engine.start()
+        except BaseException:
+            if simulator is not None:
+                simulator.stop()
+            raise
+        _current = Runtime(engine, simulator)
+        return _current
 
 
-def release_engine(engine: Engine) -> None:
-    """Stop `engine` (called by Streamlit when the cached resource is released)."""
+def release_runtime(runtime: Runtime) -> None:
+    """Stop `runtime` (called by Streamlit when the cached resource is released)."""
     global _current
     with _registry_lock:
-        engine.stop()
-        if _current is engine:
+        runtime.stop()
+        if _current is runtime:
             _current = None
 
 
-@st.cache_resource(show_spinner="Starting the engine…", on_release=release_engine)
+@st.cache_resource(show_spinner="Starting the engine…", on_release=release_runtime)
+def get_runtime() -> Runtime:
+    """The process-wide runtime, started on first use."""
+    return start_runtime(load_settings())
+
+
 def get_engine() -> Engine:
-    """The process-wide engine, started on first use."""
-    return build_engine(load_settings())
+    """The process-wide engine."""
+    return get_runtime().engine

@@ -26,5 +26,5 @@ def test_the_server_serves_status_with_a_running_engine_and_stops_it(
         kinds = [k for (k,) in con.execute("SELECT kind FROM events ORDER BY id").fetchall()]
     finally:
         con.close()
-    assert kinds[0] == "engine_started"
+    assert "engine_started" in kinds
     assert kinds[-1] == "engine_stopped"
