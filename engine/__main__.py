@@ -14,8 +14,13 @@ from typing import Any
 
 import orjson
 
+from engine.assembly import build_engine
+from engine.binance.urls import Endpoints, endpoints_for, sim_endpoints
+from engine.credentials import Credentials, EnvironmentCredentials
 from engine.engine import Engine
-from engine.settings import KLINE_INTERVALS, SettingsError, load_settings
+from engine.models import Environment
+from engine.settings import KLINE_INTERVALS, Settings, SettingsError, load_settings
+from engine.sim_process import SimulatorProcess, start_simulator
 
 LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"]
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -47,9 +52,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--status-every", type=float, default=10.0, metavar="SECONDS",
         help="print a JSON status line this often (default 10; 0 = only at the end)",
     )  # fmt: skip
-    parser.add_argument(
-        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+    parser.add_argument("--log-level", default="INFO", choices=LOG_LEVELS)
+    attach = parser.add_argument_group(
+        "attach to a running simulator (sim mode; default: start the built-in one)"
     )
+    attach.add_argument("--rest-url", help="e.g. http://127.0.0.1:8765")
+    attach.add_argument("--ws-url", help="e.g. ws://127.0.0.1:8765 (default: from --rest-url)")
+    attach.add_argument("--api-key", help="the simulator's API key")
+    attach.add_argument("--api-secret", help="the simulator's API secret")
     return parser.parse_args(argv)
 
 
@@ -71,9 +81,7 @@ def settings_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=args.log_level, format=LOG_FORMAT)
     try:
         settings = load_settings(**settings_overrides(args))
     except SettingsError as exc:
@@ -82,14 +90,39 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    engine = Engine(settings)
-    engine.start()
     try:
-        _wait(engine, stop, args.run_for, args.status_every)
+        endpoints, credentials, simulator = connection(settings, args)
+    except (ValueError, RuntimeError) as exc:
+        print(f"Cannot connect: {exc}", file=sys.stderr)
+        return 2
+    try:
+        engine = build_engine(settings, endpoints, credentials)
+        engine.start()
+        try:
+            _wait(engine, stop, args.run_for, args.status_every)
+        finally:
+            engine.stop()
     finally:
-        engine.stop()
+        if simulator is not None:
+            simulator.stop()
     print(orjson.dumps({"event": "stopped", "state": str(engine.state)}).decode(), flush=True)
     return 0
+
+
+def connection(
+    settings: Settings, args: argparse.Namespace
+) -> tuple[Endpoints, Credentials | None, SimulatorProcess | None]:
+    """Endpoints and keys for the mode; in sim mode attach or start the built-in simulator."""
+    if settings.mode is not Environment.SIM:
+        keys = EnvironmentCredentials().credentials_for(settings.mode)
+        return endpoints_for(settings.mode), keys, None
+    if args.rest_url:
+        if not (args.api_key and args.api_secret):
+            raise ValueError("--rest-url needs --api-key and --api-secret")
+        ws = args.ws_url or args.rest_url.replace("http", "ws", 1)
+        return sim_endpoints(args.rest_url, ws), Credentials(args.api_key, args.api_secret), None
+    simulator = start_simulator(settings.data_dir / "sim", settings.sim_feed, settings.sim_seed)
+    return simulator.endpoints, simulator.credentials, simulator
 
 
 def _wait(engine: Engine, stop: threading.Event, run_for: float | None, every: float) -> None:
