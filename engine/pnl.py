@@ -22,7 +22,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from engine.models import Fill, Side
+import duckdb
+
+from engine.models import Fill, MarketType, Side
 
 ZERO = Decimal(0)
 
@@ -231,3 +233,46 @@ def replay_futures_fills(
             price = fee_price(fill.commission_asset, fill.time)
         ledger = apply_futures_fill(ledger, fill, price)
     return ledger
+
+
+# --- Reading fills and summing P&L ---------------------------------------------------------------
+
+
+def read_fills(
+    cursor: duckdb.DuckDBPyConnection, market: MarketType, symbol: str, since_ms: int = 0
+) -> list[Fill]:
+    """Return the stored fills of one symbol from `since_ms` on, oldest first (for a replay)."""
+    rows = cursor.execute(
+        "SELECT trade_id, client_order_id, exchange_order_id, side, price, qty, quote_qty, "
+        "commission, commission_asset, is_maker, realized_pnl, time FROM fills "
+        "WHERE market = ? AND symbol = ? AND time >= ? ORDER BY time, trade_id",
+        [str(market), symbol, since_ms],
+    ).fetchall()
+    return [_fill(market, symbol, row) for row in rows]
+
+
+def _fill(market: MarketType, symbol: str, row: tuple) -> Fill:
+    trade_id, client_id, exchange_id, side, price, qty, quote_qty, *rest = row
+    commission, commission_asset, is_maker, realized_pnl, time = rest
+    return Fill(
+        market=market, symbol=symbol, trade_id=trade_id, client_order_id=client_id or "",
+        exchange_order_id=str(exchange_id or ""), side=Side(side), price=price, qty=qty,
+        quote_qty=quote_qty, commission=commission or ZERO, commission_asset=commission_asset,
+        is_maker=is_maker, realized_pnl=realized_pnl, time=time,
+    )  # fmt: skip
+
+
+def realized_in_usdt(
+    spot: Iterable[SpotLedger],
+    futures: Iterable[FuturesLedger],
+    quote_prices: Mapping[str, Decimal | None],
+) -> Decimal:
+    """Sum realized P&L in USDT: spot in its quote asset times `quote_prices[quote]` (1 for
+    USDT), futures net of fees and funding. A ledger whose quote has no price raises KeyError."""
+    total = sum((ledger.net for ledger in futures), ZERO)
+    for ledger in spot:
+        price = Decimal(1) if ledger.quote == "USDT" else quote_prices[ledger.quote]
+        if price is None:
+            raise KeyError(ledger.quote)
+        total += ledger.realized * price
+    return total

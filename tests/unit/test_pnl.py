@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from itertools import count
 
+import duckdb
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -17,9 +18,12 @@ from engine.pnl import (
     apply_futures_fill,
     apply_spot_fill,
     funding_payment,
+    read_fills,
+    realized_in_usdt,
     replay_futures_fills,
     replay_spot_fills,
 )
+from engine.store import migrate
 
 D = Decimal
 _trade_ids = count(1)
@@ -190,3 +194,27 @@ def test_spot_realized_equals_proceeds_minus_basis_once_sold_out(buys, data) -> 
     received = sum((f.quote_qty for f in fills if f.side is SELL), D(0))
     assert ledger.quantity == 0 and ledger.cost == 0
     assert abs(ledger.realized - (received - spent)) < D("1e-12")
+
+
+def test_fills_read_back_from_duckdb_replay_to_the_same_pnl(tmp_path) -> None:
+    con = duckdb.connect(str(tmp_path / "desk.duckdb"))
+    migrate(con)
+    fills = [fut(BUY, "0.1", "30000", "1.2"), fut(SELL, "0.1", "31000", "1.24")]
+    for f in reversed(fills):  # stored out of order: read back by time, then trade id
+        con.execute(
+            "INSERT INTO fills VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [str(f.market), f.symbol, f.trade_id, f.client_order_id, 1, str(f.side), f.price,
+             f.qty, f.quote_qty, f.commission, f.commission_asset, f.is_maker, None, f.time],
+        )  # fmt: skip
+    stored = read_fills(con.cursor(), MarketType.FUTURES, "BTCUSDT")
+    assert [f.trade_id for f in stored] == [f.trade_id for f in fills]
+    ledger = replay_futures_fills(futures(), stored)
+    # 0.1 x (31000 - 30000) = 100, fees 2.44 -> net 97.56
+    assert (ledger.realized, ledger.net) == (D(100), D("97.56"))
+    assert read_fills(con.cursor(), MarketType.SPOT, "BTCUSDT") == []
+    con.close()
+
+    eth_btc = SpotLedger(symbol="ETHBTC", base="ETH", quote="BTC", realized=D("0.01"))
+    usdt = SpotLedger(symbol="BTCUSDT", base="BTC", quote="USDT", realized=D("2.5"))
+    # 97.56 + 0.01 BTC x 40,000 + 2.5 = 500.06
+    assert realized_in_usdt([eth_btc, usdt], [ledger], {"BTC": D(40000)}) == D("500.06")
