@@ -18,6 +18,7 @@ DEFAULT_RECV_WINDOW = Decimal(5000)
 MAX_RECV_WINDOW = Decimal(60000)
 _KEY_FORMAT = re.compile(r"^[A-Za-z0-9]{1,128}$")
 _SIGNATURE_PARAM = re.compile(r"(^|&)signature=[^&]*")
+_HEX_SIGNATURE = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,8 @@ def signed_payloads(raw_query: str, raw_body: str) -> list[str]:
 
 def verify_signature(key: ApiKey, params: Params, raw_query: str, raw_body: str) -> None:
     signature = params.text("signature", required=True, max_len=512)
-    assert signature is not None
+    if signature is None or not _HEX_SIGNATURE.match(signature):
+        raise bad_signature()
     wanted = signature.lower()
     for payload in signed_payloads(raw_query, raw_body):
         if hmac.compare_digest(hmac_hex(key.secret, payload), wanted):
@@ -94,6 +96,8 @@ def verify_ws_signature(key: ApiKey, ws_params: dict[str, object]) -> None:
     signature = ws_params.get("signature")
     if not isinstance(signature, str) or not signature:
         raise errors.mandatory("signature")
+    if not _HEX_SIGNATURE.match(signature):
+        raise bad_signature()
     payload = urlencode(sorted((k, str(v)) for k, v in ws_params.items() if k != "signature"))
     if not hmac.compare_digest(hmac_hex(key.secret, payload), signature.lower()):
         raise bad_signature()
