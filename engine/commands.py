@@ -129,6 +129,38 @@ class SelectPairs(Command):
     symbols: tuple[str, ...]
 
 
+class Reconcile(Command):
+    """Re-read balances, orders, fills and positions from the exchange now."""
+
+
+class TestConnection(Command):
+    """Check the keys against the exchange: account permissions, both markets."""
+
+
+class SaveTradingConfig(Command):
+    """Store a new trading configuration version (validated by the engine)."""
+
+    config: dict[str, Any]
+
+
+class SaveRiskConfig(Command):
+    """Store a new risk configuration version (validated by the engine)."""
+
+    config: dict[str, Any]
+
+
+class TripKillSwitch(Command):
+    """Pull the kill switch by hand."""
+
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ResetKillSwitch(Command):
+    """Reset the kill switch; the engine refuses unless `roles` holds admin."""
+
+    roles: tuple[str, ...] = ()
+
+
 class Reply(BaseModel):
     """The engine's answer to one command."""
 
