@@ -23,6 +23,8 @@ import websockets
 
 from engine import ledger
 from engine.binance import schemas
+from engine.binance.errors import ExchangeError
+from engine.commands import Reconcile, Reply, TestConnection
 from engine.models import MarketType, OrderUpdate
 
 if TYPE_CHECKING:
@@ -32,6 +34,7 @@ RECONCILE_EVERY_S = 60.0
 LISTEN_KEY_KEEPALIVE_S = 30 * 60.0
 STREAM_SILENCE_S = 3 * 60.0  # Binance pings every few minutes; silence this long is a dead link
 MAX_FRAME_BYTES = 1 << 20
+SPOT_PERMISSION_FIELDS = ("canTrade", "canWithdraw", "canDeposit", "accountType", "permissions")
 
 
 def _now_ms() -> int:
@@ -55,6 +58,8 @@ class AccountSync:
     async def start(self, engine: Engine) -> None:
         self.engine = engine
         engine.account = self
+        engine.register_handler(Reconcile, self._on_reconcile)
+        engine.register_handler(TestConnection, self._on_test_connection)
         await self.reconcile("start")
         if engine.exchange.client.credentials is None:
             engine.record_event("warning", "no_keys", "No API keys: account data is not synced.")
@@ -72,6 +77,39 @@ class AccountSync:
         if self.engine is None:
             raise RuntimeError("Account sync is not running.")
         return self.engine
+
+    # --- commands -------------------------------------------------------------------------------
+
+    async def _on_reconcile(self, command: Reconcile) -> Reply:
+        try:
+            await self.reconcile(f"asked by {command.actor}")
+        except ExchangeError as exc:
+            return Reply(command_id=command.command_id, ok=False, message=exc.reason)
+        return Reply(command_id=command.command_id, ok=True, message="Account reconciled.")
+
+    async def _on_test_connection(self, command: TestConnection) -> Reply:
+        """What the keys may do, as the exchange reports it (never the keys themselves)."""
+        exchange = self._engine.exchange
+        creds = exchange.client.credentials
+        data: dict[str, Any] = {
+            "environment": str(exchange.endpoints.environment),
+            "key": creds.masked_key if creds else None,
+            "time_offset_ms": exchange.client.metrics.time_offset_ms,
+        }
+        if creds is None:
+            return Reply(command_id=command.command_id, ok=False, message="No API keys.", data=data)
+        try:
+            spot = await exchange.client.read(lambda c: c.get_account())
+            data["spot"] = {k: spot.get(k) for k in SPOT_PERMISSION_FIELDS}
+            if MarketType.FUTURES not in exchange.unavailable:
+                futures = await exchange.client.read(lambda c: c.futures_account())
+                data["futures"] = {
+                    "canTrade": futures.get("canTrade", True),
+                    "totalWalletBalance": futures.get("totalWalletBalance"),
+                }
+        except ExchangeError as exc:
+            return Reply(command_id=command.command_id, ok=False, message=exc.reason, data=data)
+        return Reply(command_id=command.command_id, ok=True, message="Connected.", data=data)
 
     # --- reconciliation -------------------------------------------------------------------------
 

@@ -10,3 +10,22 @@ def test_the_engine_connects_and_loads_both_markets(connected_engine):
         assert exchange.pair(MarketType.FUTURES, "BTCUSDT") is not None
     assert exchange.client.gate.budget.limit > 0
     assert any(e.kind == "exchange_connected" for e in connected_engine.recent_events)
+
+
+def test_the_connection_test_reports_permissions_without_the_keys(connected_engine, sim):
+    from engine.commands import TestConnection
+
+    reply = connected_engine.submit(TestConnection(actor="admin")).result(10)
+    assert reply.ok, reply.message
+    assert reply.data["spot"]["canTrade"] is True
+    assert sim.api_key.secret not in str(reply.data)
+    assert sim.api_key.key not in str(reply.data)
+    assert reply.data["key"].startswith(sim.api_key.key[:4])
+
+
+def test_a_reconcile_command_rereads_the_account(connected_engine):
+    from engine.commands import Reconcile
+
+    before = connected_engine.account.reconciliations
+    assert connected_engine.submit(Reconcile(actor="alice")).result(10).ok
+    assert connected_engine.account.reconciliations == before + 1
