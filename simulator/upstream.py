@@ -218,10 +218,12 @@ class LiveFeed(PriceFeed):
         start_ms: int,
         history_ms: int = DEFAULT_HISTORY_MS,
         seed: int = 0,
+        backoff_s: tuple[float, float] = (BACKOFF_FIRST_S, BACKOFF_MAX_S),
     ) -> None:
         super().__init__(symbols, start_ms)
         self.urls = urls
         self.history_ms = history_ms
+        self.backoff_s = backoff_s
         self.reconnects = 0
         self.connected = False
         self.last_message_ms = 0
@@ -372,27 +374,36 @@ class LiveFeed(PriceFeed):
         return f"{self.urls.ws}/stream?streams={names}"
 
     async def _follow(self, session: aiohttp.ClientSession) -> None:
-        delay = BACKOFF_FIRST_S
+        first_delay, max_delay = self.backoff_s
+        delay = first_delay
         while True:
-            got_messages = False
-            try:
-                async with session.ws_connect(self._stream_url(), timeout=STREAM_TIMEOUT) as ws:
-                    self.connected = True
-                    await self._catch_up(session)
-                    async for message in ws:
-                        if message.type is aiohttp.WSMsgType.TEXT:
-                            got_messages = True
-                            self._on_message(message.data)
-                        elif message.type in (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSED):
-                            break
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:
-                log.warning("live feed %s: %r", self.urls.ws, e)
+            if await self._stream_once(session):
+                delay = first_delay  # it worked for a while: start the back-off over
             self.connected = False
             self.reconnects += 1
-            delay = BACKOFF_FIRST_S if got_messages else min(delay * 2, BACKOFF_MAX_S)
             await asyncio.sleep(delay * self._random.uniform(0.8, 1.2))
+            delay = min(delay * 2, max_delay)
+
+    async def _stream_once(self, session: aiohttp.ClientSession) -> bool:
+        """One connection: catch up from REST, then fold messages until it ends.
+
+        Returns whether any message arrived.
+        """
+        got_messages = False
+        try:
+            async with session.ws_connect(self._stream_url(), timeout=STREAM_TIMEOUT) as ws:
+                self.connected = True
+                await self._catch_up(session)
+                async for message in ws:
+                    if message.type is not aiohttp.WSMsgType.TEXT:
+                        break
+                    got_messages = True
+                    self._on_message(message.data)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            log.warning("live feed %s: %r", self.urls.ws, e)
+        return got_messages
 
     def _on_message(self, text: str) -> None:
         message = orjson.loads(text)
