@@ -144,7 +144,9 @@ def test_ten_dropped_connections_leave_every_candle_exactly_once(
                 lambda s=symbol, e=expected: stored(engine, s, first_open, last_closed) == e,
                 timeout=15,
             )
-        assert spot(market_data).counters.reconnects >= 10
+        counters = spot(market_data).counters
+        assert counters.reconnects >= 10
+        assert counters.backfills >= 2 * 11  # both series, on every connect
         assert any(e.kind == "stream_reconnect" for e in engine.recent_events)
     finally:
         engine.stop()
