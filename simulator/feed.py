@@ -139,9 +139,10 @@ class PriceFeed(ABC):
         The first read starts at ``history_end_ms``. A live feed returns what has arrived.
         """
 
-    def funding_rates(self, symbol: str) -> list[tuple[int, Decimal]]:
-        """(funding time ms, rate) pairs the feed knows, oldest first; empty if none."""
-        return []
+    def funding_rate_at(self, symbol: str, time_ms: int) -> Decimal | None:
+        """The funding rate of the last funding event at or before ``time_ms`` that the feed
+        carries (a replayed futures funding file), or None when it has none."""
+        return None
 
     async def start(self) -> None:
         """Start background work (the live feed's stream); a no-op for offline feeds."""

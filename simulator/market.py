@@ -435,10 +435,10 @@ class Market:
         book.extend_to(max(time_ms, self._now_ms))
         return book.tape[-1]
 
-    def funding_rates(self, symbol: str) -> list[tuple[int, Decimal]]:
-        """Funding rates the feed carries (replayed futures data), oldest first."""
+    def funding_rate_at(self, symbol: str, time_ms: int) -> Decimal | None:
+        """The replayed funding rate in force at ``time_ms`` (None unless the feed has one)."""
         self._book(symbol)
-        return self.feed.funding_rates(symbol)
+        return self.feed.funding_rate_at(symbol, time_ms)
 
     async def start(self) -> None:
         await self.feed.start()

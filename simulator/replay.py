@@ -21,6 +21,10 @@ exactly (see ``candles.intrabar_paths``), one sample per second, and the bar's v
 trades and taker-buy volume are spread over the samples without losing a unit, so klines
 of the file's interval (and coarser) reproduce the file.
 
+A file whose name also contains ``funding`` holds a perpetual's funding rates (a header with
+``funding_time_ms,funding_rate``, or Binance's ``calc_time,...,last_funding_rate``); it is
+shifted and looped with the symbol's klines and read through ``funding_rate_at``.
+
 Symbols with no file get the synthetic feed (logged).
 """
 
@@ -269,6 +273,51 @@ def _interval(open_time: np.ndarray, lines: list[int], path: Path) -> int:
     return interval
 
 
+@dataclass(frozen=True, slots=True)
+class FundingFile:
+    """Funding events of one perpetual: times (ms) and rates."""
+
+    path: Path
+    time_ms: np.ndarray
+    rate: list[Decimal]
+
+
+FUNDING_TIME_COLUMNS = ("funding_time_ms", "funding_time", "fundingtime", "calc_time")
+FUNDING_RATE_COLUMNS = ("funding_rate", "fundingrate", "last_funding_rate")
+
+
+def read_funding_file(path: Path) -> FundingFile:
+    """A CSV with a header naming a funding time and a rate column (ours or Binance's)."""
+    times: list[int] = []
+    rates: list[Decimal] = []
+    with _open_text(path) as text:
+        header = [h.strip().lower() for h in text.readline().split(",")]
+        positions = []
+        for choices in (FUNDING_TIME_COLUMNS, FUNDING_RATE_COLUMNS):
+            found = [i for i, name in enumerate(header) if name in choices]
+            if not found:
+                raise ReplayFileError(path, 1, f"header has none of {choices}: {header}")
+            positions.append(found[0])
+        for line_no, raw in enumerate(text, start=2):
+            fields = raw.strip().split(",")
+            if fields == [""]:
+                continue
+            if len(fields) <= max(positions):
+                raise ReplayFileError(path, line_no, f"expected {len(header)} columns")
+            t, _ = _time_ms(fields[positions[0]].strip(), path, line_no)
+            if times and t <= times[-1]:
+                raise ReplayFileError(path, line_no, f"funding time {t} is not after {times[-1]}")
+            try:
+                rate = Decimal(fields[positions[1]].strip())
+            except InvalidOperation:
+                raise ReplayFileError(path, line_no, "funding rate is not a number") from None
+            times.append(t)
+            rates.append(rate)
+    if not times:
+        raise ReplayFileError(path, None, "no funding events")
+    return FundingFile(path, np.array(times, dtype=np.int64), rates)
+
+
 # ----- the feed -----
 
 
@@ -319,6 +368,20 @@ class _Track:
         self.bars_per_block = max(1, HOUR_MS // bars.interval_ms)
         self.shift_ms = 0
         self.last_tick = int(self.o[0])
+        self.funding: FundingFile | None = None
+
+    def funding_rate_at(self, time_ms: int) -> Decimal | None:
+        """The rate of the last funding event at or before ``time_ms`` (files loop too)."""
+        if self.funding is None:
+            return None
+        file_time = time_ms - self.shift_ms
+        passes = (file_time - int(self.file_time[0])) // self.pass_ms
+        times = self.funding.time_ms
+        for p in (passes, passes - 1):  # this pass, else the end of the previous one
+            i = int(np.searchsorted(times, file_time - p * self.pass_ms, side="right")) - 1
+            if i >= 0 and p >= 0:
+                return self.funding.rate[i]
+        return None
 
     def map_onto(self, history_end_ms: int, history_ms: int) -> None:
         """Shift the file (by whole bars) so its first ``history_ms`` end at history_end_ms."""
@@ -388,6 +451,7 @@ class ReplayFeed(PriceFeed):
         seed: int,
         start_ms: int,
         history_ms: int | None = None,
+        funding: dict[str, FundingFile] | None = None,
     ) -> None:
         super().__init__(symbols, start_ms)
         from simulator.synthetic import SyntheticFeed
@@ -401,6 +465,10 @@ class ReplayFeed(PriceFeed):
                 self._tracks[spec.symbol] = track = _Track(spec, files[spec.symbol], seed)
                 track.map_onto(self.history_end_ms, _history_length(track, history_ms))
                 self._build_history(track)
+        for symbol, events in (funding or {}).items():
+            if symbol not in self._tracks:
+                raise ValueError(f"funding file {events.path} needs a kline file for {symbol}")
+            self._tracks[symbol].funding = events
         others = [s for s in self.symbols if s.symbol not in self._tracks]
         if others:
             log.warning("no replay file for %s: synthetic prices", [s.symbol for s in others])
@@ -417,8 +485,8 @@ class ReplayFeed(PriceFeed):
             if name != "history":
                 raise ValueError(f"unknown replay option {name!r} (known: history)")
             history_ms = parse_duration_ms(value)
-        files = _files_by_symbol([Path(p) for p in paths.split(",") if p], symbols)
-        return cls(symbols, files, seed=seed, start_ms=start_ms, history_ms=history_ms)
+        files, funding = _files_by_symbol([Path(p) for p in paths.split(",") if p], symbols)
+        return cls(symbols, files, seed, start_ms, history_ms=history_ms, funding=funding)
 
     def history(self, symbol: str) -> FeedHistory:
         if symbol in self._tracks:
@@ -463,6 +531,10 @@ class ReplayFeed(PriceFeed):
         )
         self._histories[symbol] = FeedHistory(minutes=minutes, seconds=seconds)
 
+    def funding_rate_at(self, symbol: str, time_ms: int) -> Decimal | None:
+        track = self._tracks.get(symbol)
+        return track.funding_rate_at(time_ms) if track is not None else None
+
     def file_shift_ms(self, symbol: str) -> int:
         """How far the symbol's file was moved in time (simulation time - file time)."""
         return self._tracks[symbol].shift_ms
@@ -486,7 +558,10 @@ def _symbol_in_name(name: str, symbols: Sequence[FeedSymbol]) -> str | None:
     return max(found, key=len) if found else None
 
 
-def _files_by_symbol(paths: list[Path], symbols: Sequence[FeedSymbol]) -> dict[str, KlineFile]:
+def _files_by_symbol(
+    paths: list[Path], symbols: Sequence[FeedSymbol]
+) -> tuple[dict[str, KlineFile], dict[str, FundingFile]]:
+    """Kline files (joined per symbol) and funding files, by the symbol their names contain."""
     if not paths:
         raise ValueError("replay needs a file or folder: replay:PATH")
     candidates: list[Path] = []
@@ -498,6 +573,7 @@ def _files_by_symbol(paths: list[Path], symbols: Sequence[FeedSymbol]) -> dict[s
         else:
             raise ValueError(f"replay path {path} does not exist")
     grouped: dict[str, list[KlineFile]] = {}
+    funding: dict[str, FundingFile] = {}
     names = ", ".join(s.symbol for s in symbols)
     for path in candidates:
         symbol = _symbol_in_name(path.name, symbols)
@@ -505,10 +581,13 @@ def _files_by_symbol(paths: list[Path], symbols: Sequence[FeedSymbol]) -> dict[s
             if len(candidates) == 1:
                 raise ValueError(f"replay file {path} names none of the symbols ({names})")
             continue
-        grouped.setdefault(symbol, []).append(read_kline_file(path))
+        if "FUNDING" in path.name.upper():
+            funding[symbol] = read_funding_file(path)
+        else:
+            grouped.setdefault(symbol, []).append(read_kline_file(path))
     if not grouped:
         raise ValueError(f"no replay file among {paths} names one of the symbols ({names})")
-    return {symbol: _join(files) for symbol, files in grouped.items()}
+    return {symbol: _join(files) for symbol, files in grouped.items()}, funding
 
 
 def _join(files: list[KlineFile]) -> KlineFile:

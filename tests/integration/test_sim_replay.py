@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import itertools
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -176,3 +177,23 @@ def test_symbols_without_a_file_get_synthetic_prices(tmp_path: Path) -> None:
     market = Market(feed, [spec("AAAUSDT", "0.01", "0.01"), other])
     assert market.last_price("BBBUSDT") == other.start_price
     assert Decimal(9) <= market.last_price("AAAUSDT") <= Decimal(11)  # inside the file's bar
+
+
+@needs_data
+def test_funding_rates_replay_on_the_klines_clock() -> None:
+    klines_path = CANDLES / "futures_BTCUSDT_5m.csv.gz"
+    funding_path = CANDLES / "funding" / "BTCUSDT_8h_funding.csv.gz"
+    symbol = spec(tick="0.1", step="0.001")
+    feed = make_feed(f"replay:{klines_path},{funding_path}", [symbol], 2, START_MS)
+    market = Market(feed, [symbol])
+    shift = feed.file_shift_ms("BTCUSDT")
+    with gzip.open(funding_path, "rt") as f:
+        events = [(int(t), Decimal(r)) for t, r in list(csv.reader(f))[1:]]
+    first_bar = file_rows(klines_path)[0][0]
+    assert market.funding_rate_at("BTCUSDT", first_bar + shift - 1) is None
+    for (t, rate), (next_t, _) in itertools.pairwise(events[:60]):
+        if t < first_bar:
+            continue
+        assert market.funding_rate_at("BTCUSDT", t + shift) == rate
+        assert market.funding_rate_at("BTCUSDT", next_t + shift - 1) == rate
+    assert make_feed("synthetic", [symbol], 1, START_MS).funding_rate_at("BTCUSDT", 0) is None

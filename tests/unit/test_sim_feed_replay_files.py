@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 
 from simulator.feed import FeedSymbol, make_feed
-from simulator.replay import ReplayFileError, parse_duration_ms, read_kline_file
+from simulator.replay import (
+    ReplayFileError,
+    parse_duration_ms,
+    read_funding_file,
+    read_kline_file,
+)
 
 T0 = 1_735_689_600_000  # 2025-01-01 00:00 UTC
 HEADER = "open_time,open,high,low,close,volume"
@@ -122,3 +127,27 @@ def test_bad_replay_specs_get_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="bad duration"):
         parse_duration_ms("7 days")
     assert parse_duration_ms("90s") == 90_000 and parse_duration_ms("2d") == 172_800_000
+
+
+def test_funding_files_read_ours_and_binances_layout(tmp_path: Path) -> None:
+    ours = write(tmp_path / "a.csv", f"funding_time_ms,funding_rate\n{T0},0.0001\n{T0 + 1},-3e-5\n")
+    binance = write(tmp_path / "b.csv", f"calc_time,funding_interval_hours,last_funding_rate\n"
+                    f"{T0},8,0.0001\n{T0 + 1},8,-0.00003\n")  # fmt: skip
+    a, b = read_funding_file(ours), read_funding_file(binance)
+    assert a.time_ms.tolist() == b.time_ms.tolist() == [T0, T0 + 1]
+    assert a.rate == b.rate == [Decimal("0.0001"), Decimal("-0.00003")]
+
+
+@pytest.mark.parametrize(
+    "text,problem",
+    [
+        ("time,rate\n1,2\n", "line 1: header has none of"),
+        (f"funding_time_ms,funding_rate\n{T0},high\n", "line 2: funding rate is not a number"),
+        (f"funding_time_ms,funding_rate\n{T0},0\n{T0},0\n", "line 3: funding time"),
+        ("funding_time_ms,funding_rate\n", "no funding events"),
+    ],
+)
+def test_a_malformed_funding_file_says_where(tmp_path: Path, text: str, problem: str) -> None:
+    path = write(tmp_path / "BTCUSDT_funding.csv", text)
+    with pytest.raises(ReplayFileError, match=problem):
+        read_funding_file(path)
