@@ -142,8 +142,8 @@ class _MinuteTracker:
             self.volume = self.trades = self.buys = 0
             moves.append(o)
         extremes = [p for p, new in ((h, h > self.high), (low, low < self.low)) if new]
-        if len(extremes) == 2 and abs(o - low) > abs(h - o):
-            extremes.reverse()  # both new: the one nearer the open first
+        if len(extremes) == 2 and o - low < h - o:
+            extremes.reverse()  # both new: the one nearer the open first (here the low)
         moves += extremes
         self.high, self.low = max(self.high, h), min(self.low, low)
         for price in moves:
