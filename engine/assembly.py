@@ -9,6 +9,7 @@ from engine.engine import Component, Engine
 from engine.exchange import ExchangeComponent
 from engine.market_data import MarketDataComponent
 from engine.orders import TradingComponent
+from engine.risk_engine import RiskComponent
 from engine.settings import Settings
 
 
@@ -20,6 +21,7 @@ def build_engine(
         ExchangeComponent(endpoints, credentials, settings.request_timeout_s),
         TradingComponent(),
         AccountSync(),
+        RiskComponent(),
         MarketDataComponent(),
     ]
     return Engine(settings, components)

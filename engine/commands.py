@@ -63,6 +63,8 @@ class PlaceOrder(Command):
     reduce_only: bool = False
     close_position: bool = False
     callback_rate: Decimal | None = Field(None, ge=Decimal("0.1"), le=Decimal("10"))
+    # The trader's protective stop for sizing the risk of this trade (not sent to the exchange).
+    stop_loss: Decimal | None = Field(None, gt=0)
 
     @model_validator(mode="after")
     def _consistent(self) -> PlaceOrder:
@@ -150,9 +152,10 @@ class SaveRiskConfig(Command):
 
 
 class TripKillSwitch(Command):
-    """Pull the kill switch by hand."""
+    """Pull the kill switch by hand (any trader or admin)."""
 
     reason: str = Field(min_length=1, max_length=500)
+    roles: tuple[str, ...] = ()
 
 
 class ResetKillSwitch(Command):

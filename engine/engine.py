@@ -93,6 +93,7 @@ class Engine:
         self.exchange: Any = None  # set by engine.exchange.ExchangeComponent when present
         self.trading: Any = None  # set by engine.orders.TradingComponent when present
         self.account: Any = None  # set by engine.account_sync.AccountSync when present
+        self.risk: Any = None  # set by engine.risk_engine.RiskComponent when present
         self._handlers: dict[type[Command], Handler] = {
             Ping: self._on_ping,
             GetStatus: self._on_status,

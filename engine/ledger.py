@@ -309,3 +309,22 @@ def _position_row(p: Position, now_ms: int) -> dict[str, Any]:
         "isolated_margin": p.isolated_margin, "liquidation_price": p.liquidation_price,
         "notional": p.notional, "updated_ms": p.time or now_ms,
     }  # fmt: skip
+
+
+def set_symbol_setting(
+    con: duckdb.DuckDBPyConnection,
+    symbol: str,
+    now_ms: int,
+    *,
+    leverage: int | None = None,
+    margin_type: str | None = None,
+) -> None:
+    """Remember a futures symbol's leverage or margin type (known even with no position)."""
+    con.execute(
+        "INSERT INTO symbol_settings (symbol, leverage, margin_type, updated_ms) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (symbol) DO UPDATE SET "
+        "leverage = coalesce(excluded.leverage, symbol_settings.leverage), "
+        "margin_type = coalesce(excluded.margin_type, symbol_settings.margin_type), "
+        "updated_ms = excluded.updated_ms",
+        [symbol, leverage, margin_type, now_ms],
+    )

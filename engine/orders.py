@@ -39,6 +39,7 @@ from engine.order_checks import (
     check_spot_balance,
     check_symbol,
 )
+from engine.risk import check_leverage_setting
 
 if TYPE_CHECKING:
     from engine.engine import Engine
@@ -75,6 +76,7 @@ class TradingComponent:
         self.risk_check: RiskCheck | None = None
         self.resolving: set[str] = set()
         self.leverage: dict[str, int] = {}
+        self.on_fills: Callable[[list[Any]], Awaitable[None]] | None = None
 
     async def start(self, engine: Engine) -> None:
         self.engine = engine
@@ -337,6 +339,8 @@ class TradingComponent:
             ledger.upsert_fills(con, fills)
 
         await self._write(work)
+        if fills and self.on_fills is not None:
+            await self.on_fills(fills)
 
     # --- cancel ---------------------------------------------------------------------------------
 
@@ -408,6 +412,11 @@ class TradingComponent:
     # --- futures settings -----------------------------------------------------------------------
 
     async def set_leverage(self, command: SetLeverage) -> Reply:
+        risk = getattr(self._engine, "risk", None)
+        if risk is not None:
+            decision = check_leverage_setting(risk.risk, command.symbol, command.leverage)
+            if not decision.allowed:
+                return _reply(command, False, decision.reason, f"risk.{decision.rule}")
         client = self._engine.exchange.client
         try:
             raw = await client.signed(
@@ -417,13 +426,16 @@ class TradingComponent:
             )
         except ExchangeError as exc:
             return _reply(command, False, exc.reason, f"binance.{exc.code}")
-        self.leverage[command.symbol] = int(raw["leverage"])
-        await self._write(
-            lambda con: con.execute(
-                "UPDATE positions SET leverage = ? WHERE symbol = ?",
-                [int(raw["leverage"]), command.symbol],
+        leverage = int(raw["leverage"])
+        self.leverage[command.symbol] = leverage
+
+        def work(con: Any) -> None:
+            ledger.set_symbol_setting(con, command.symbol, _now_ms(), leverage=leverage)
+            con.execute(
+                "UPDATE positions SET leverage = ? WHERE symbol = ?", [leverage, command.symbol]
             )
-        )
+
+        await self._write(work)
         return _reply(command, True, f"{command.symbol} leverage is {raw['leverage']}x.", **raw)
 
     async def set_margin_type(self, command: SetMarginType) -> Reply:
@@ -438,6 +450,12 @@ class TradingComponent:
             pass
         except ExchangeError as exc:
             return _reply(command, False, exc.reason, f"binance.{exc.code}")
+        margin = command.margin_type.value
+        await self._write(
+            lambda con: ledger.set_symbol_setting(
+                con, command.symbol, _now_ms(), margin_type=margin
+            )
+        )
         return _reply(command, True, f"{command.symbol} margin is {command.margin_type}.")
 
     async def close_position(self, command: ClosePosition) -> Reply:

@@ -97,12 +97,24 @@ MIGRATIONS: tuple[Migration, ...] = (
                 funding_rate DOUBLE, next_funding_time BIGINT, event_time BIGINT NOT NULL)""",
         ),
     ),
+    Migration(
+        3,
+        "futures settings per symbol and funding payments",
+        (
+            """CREATE TABLE symbol_settings (
+                symbol VARCHAR PRIMARY KEY, leverage INTEGER, margin_type VARCHAR,
+                updated_ms BIGINT NOT NULL)""",
+            """CREATE TABLE funding (
+                symbol VARCHAR NOT NULL, time BIGINT NOT NULL, asset VARCHAR NOT NULL,
+                amount DECIMAL(38, 18) NOT NULL, PRIMARY KEY (symbol, time))""",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
 TABLES = (
     "klines", "tickers", "mark_prices", "orders", "fills", "balances", "positions", "equity",
-    "events", "config_versions",
+    "events", "config_versions", "symbol_settings", "funding",
 )  # fmt: skip
 
 

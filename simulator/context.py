@@ -131,7 +131,8 @@ class SimContext:
         cost = weight if isinstance(weight, int) else 1
         headers: dict[str, str] = {}
         try:
-            await self._before_faults(request.path)
+            self.limiter.note_arrival(ip, now)
+            await self._before_faults(request.path, ip, now)
             call = await self._parse(request, now)
             cost = weight if isinstance(weight, int) else weight(call.params)
             self.limiter.check(ip, cost, now)
@@ -162,12 +163,14 @@ class SimContext:
             await self._hold_and_drop(request, timeout.ms)
         return response
 
-    async def _before_faults(self, path: str) -> None:
+    async def _before_faults(self, path: str, ip: str, now_ms: int) -> None:
         latency = self.faults.take("latency", path)
         if latency is not None:
             await asyncio.sleep(latency.ms / 1000)
         forced = self.faults.take("rate_limit", path)
         if forced is not None:
+            # As a real 429: requests inside the Retry-After window count toward a 418 ban.
+            self.limiter.back_off(ip, now_ms, forced.retry_after)
             raise ApiError(
                 -1003,
                 f"Too much request weight used; current limit is {self.limiter.weight_limit} "

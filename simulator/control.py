@@ -117,6 +117,7 @@ class ControlPlane:
 
     async def clear_faults(self, request: web.Request) -> web.Response:
         self.ctx.faults.clear()
+        self.ctx.limiter.reset()  # a forced 429's Retry-After window goes with the faults
         return web.json_response({"faults": []})
 
     async def drop_ws(self, request: web.Request) -> web.Response:
@@ -135,6 +136,8 @@ class ControlPlane:
             "stream_messages_sent": ctx.hub.messages_sent,
             "slow_client_drops": ctx.hub.slow_drops,
             "faults_fired": ctx.faults.fired,
+            "ip_bans": sum(state.bans for state in ctx.limiter.ips.values()),
+            "requests_inside_retry_after": sum(s.early for s in ctx.limiter.ips.values()),
         }
         for name, source in ctx.stats_sources.items():
             body[name] = source()

@@ -37,6 +37,7 @@ class IpState:
     backoff_until_ms: int = 0
     banned_until_ms: int = 0
     bans: int = 0
+    early: int = 0  # requests that arrived inside a Retry-After window or a ban
 
 
 def _seconds(ms: int) -> str:
@@ -115,6 +116,17 @@ class RateLimiter:
             retry = state.weight.retry_after_s(now_ms)
             state.backoff_until_ms = now_ms + retry * 1000
             raise too_many_requests(self.weight_limit, str(retry))
+
+    def note_arrival(self, ip: str, now_ms: int) -> None:
+        """Count a request that arrives while its IP was told to wait (a client ignoring 429s)."""
+        state = self._ip(ip, now_ms)
+        if now_ms < max(state.backoff_until_ms, state.banned_until_ms):
+            state.early += 1
+
+    def back_off(self, ip: str, now_ms: int, retry_after_s: int) -> None:
+        """Tell `ip` to wait `retry_after_s`; requests before then are strikes toward a ban."""
+        state = self._ip(ip, now_ms)
+        state.backoff_until_ms = max(state.backoff_until_ms, now_ms + retry_after_s * 1000)
 
     def _banned(self, state: IpState, now_ms: int) -> ApiError:
         return ApiError(

@@ -119,9 +119,12 @@ def test_a_429_storm_is_waited_out_and_never_becomes_a_ban(connected_engine, sim
     elapsed = time.monotonic() - started
     stats = sim_control(sim, "GET", "/_sim/stats")
     assert stats["faults_fired"].get("rate_limit", 0) == 3
-    assert "418" not in str(stats["rejected"])
-    assert elapsed >= 2.5, "the engine sent again before Retry-After had passed"
-    assert connected_engine.exchange.client.gate.rate_limit_hits == 3
+    # The simulator counts every request inside a Retry-After window as a strike and bans
+    # (418) at the third: no 418 means the engine held everything until each window passed.
+    assert stats["ip_bans"] == 0
+    assert stats["requests_inside_retry_after"] == 0
+    assert elapsed >= 1.0, "the engine never waited"
+    assert connected_engine.exchange.client.gate.rate_limit_hits >= 3
 
 
 def test_a_skewed_server_clock_is_resynced_and_orders_go_through(connected_engine, sim):

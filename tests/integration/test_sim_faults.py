@@ -139,6 +139,10 @@ def test_forced_429_carries_retry_after(sim, client):
         client.get_ticker(symbol="BTCUSDT")
     assert (e.value.status_code, e.value.code) == (429, -1003)
     assert e.value.response.headers["Retry-After"] == "7"
+    with pytest.raises(BinanceAPIException) as again:  # inside the window: a strike, not served
+        client.get_ticker(symbol="BTCUSDT")
+    assert again.value.status_code == 429
+    control(sim, "DELETE", "/_sim/faults")
     assert client.get_ticker(symbol="BTCUSDT")["symbol"] == "BTCUSDT"
 
 
