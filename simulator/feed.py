@@ -170,11 +170,14 @@ def taker_buy_by_tick_rule(
     A sample at an unchanged price alternates by its second (even seconds buy), so flat
     stretches split evenly and the result does not depend on how the path was chunked.
     """
-    previous = np.concatenate(([prev_price], price[:-1]))
-    move = np.sign(price - previous)
-    flat_buys = (time_ms // 1000) % 2 == 0
-    is_buy = (move > 0) | ((move == 0) & flat_buys)
-    return np.where(is_buy, volume, 0).astype(np.int64)
+    buys = volume.copy()
+    previous = np.empty_like(price)
+    previous[0] = prev_price
+    previous[1:] = price[:-1]
+    buys[price < previous] = 0
+    flat = np.flatnonzero(price == previous)
+    buys[flat[(time_ms[flat] // 1000) % 2 == 1]] = 0
+    return buys
 
 
 def mean_trade_steps(symbol: FeedSymbol, trades_per_second: float) -> float:

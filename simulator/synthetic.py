@@ -49,7 +49,7 @@ CHUNK_MS = HOUR_MS
 class SyntheticParams:
     """Knobs of the synthetic model (defaults tuned against the real candles in shared/data)."""
 
-    history_days: int = 8
+    history_days: int = 7  # whole days before the start day (so 7 to 8 days of history)
     daily_vol: float = 0.04  # sd of daily log-returns, for symbols not listed below
     daily_vol_by_symbol: Mapping[str, float] = field(
         default_factory=lambda: {"BTCUSDT": 0.03, "ETHUSDT": 0.038}
