@@ -197,3 +197,20 @@ def test_funding_rates_replay_on_the_klines_clock() -> None:
         assert market.funding_rate_at("BTCUSDT", t + shift) == rate
         assert market.funding_rate_at("BTCUSDT", next_t + shift - 1) == rate
     assert make_feed("synthetic", [symbol], 1, START_MS).funding_rate_at("BTCUSDT", 0) is None
+
+
+@needs_data
+def test_a_replay_is_the_same_however_the_clock_advances() -> None:
+    path = CANDLES / "spot_BTCUSDT_5m.csv.gz"
+    stepped, _ = replay_market(path, spec(), "?history=1d")
+    jumped, _ = replay_market(path, spec(), "?history=1d")
+    for second in range(1, 400):
+        stepped.advance(START_MS + second * 1000)
+    stepped.advance(START_MS + 2 * HOUR_MS)
+    jumped.advance(START_MS + 2 * HOUR_MS)
+    for interval in ("1s", "1m"):
+        a = stepped.klines("BTCUSDT", interval, limit=1000)
+        b = jumped.klines("BTCUSDT", interval, limit=1000)
+        assert [(*ohlcv(x), x.trades, x.taker_buy_volume) for x in a] == [
+            (*ohlcv(x), x.trades, x.taker_buy_volume) for x in b
+        ]
