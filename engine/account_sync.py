@@ -34,6 +34,8 @@ RECONCILE_EVERY_S = 60.0
 LISTEN_KEY_KEEPALIVE_S = 30 * 60.0
 STREAM_SILENCE_S = 3 * 60.0  # Binance pings every few minutes; silence this long is a dead link
 MAX_FRAME_BYTES = 1 << 20
+WS_API_SUBSCRIBE_WEIGHT = 2
+DEFAULT_RETRY_AFTER_S = 10.0
 SPOT_PERMISSION_FIELDS = ("canTrade", "canWithdraw", "canDeposit", "accountType", "permissions")
 
 
@@ -221,11 +223,17 @@ class AccountSync:
 
     async def _spot_stream(self) -> None:
         engine = self._engine
+        gate = engine.exchange.client.gate
+        # The WebSocket API spends from the same IP weight budget as REST, and obeys its 429s.
+        await gate.admit("spot", WS_API_SUBSCRIBE_WEIGHT)
         url = engine.exchange.endpoints.spot_ws_api
         async with websockets.connect(url, max_size=MAX_FRAME_BYTES, open_timeout=10) as ws:
             await ws.send(orjson.dumps(self._subscribe_request()).decode())
             answer = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
-            if answer.get("status") != 200:
+            status = answer.get("status")
+            if status in (429, 418):
+                gate.close_for(_retry_after_s(answer), "The exchange asked us to slow down.")
+            if status != 200:
                 raise ConnectionError(f"user-data subscription refused: {answer.get('error')}")
             await self._stream_live("spot", ws, self._on_spot_event)
 
@@ -322,6 +330,15 @@ class AccountSync:
         store = self._engine.store
         assert store is not None
         return store.reader()
+
+
+def _retry_after_s(answer: dict[str, Any]) -> float:
+    """WS API errors carry `data.retryAfter` (epoch ms) on 429/418; else wait a safe while."""
+    data = (answer.get("error") or {}).get("data") or {}
+    retry_at = data.get("retryAfter")
+    if isinstance(retry_at, int | float):
+        return max(1.0, retry_at / 1000 - time.time())
+    return DEFAULT_RETRY_AFTER_S
 
 
 def _algo_rows(payload: Any) -> list[dict[str, Any]]:

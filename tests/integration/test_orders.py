@@ -107,6 +107,10 @@ def test_a_response_lost_after_the_exchange_accepted_leaves_exactly_one_order(si
 
 
 def test_a_429_storm_is_waited_out_and_never_becomes_a_ban(connected_engine, sim):
+    # Let start-up traffic (backfill, first equity snapshot) finish: a request already on the
+    # wire when the first 429 is sent cannot be called back, by us or by any client.
+    eventually(lambda: connected_engine.risk.last_equity is not None, timeout=15)
+    eventually(lambda: _streams_connected(connected_engine), timeout=15)
     sim_control(
         sim,
         "POST",
@@ -206,3 +210,9 @@ def _assert_fills_match(engine: Engine, sim: SimulatorThread) -> None:
         return set(rows) == exchange
 
     eventually(equal, timeout=10)
+
+
+def _streams_connected(engine: Engine) -> bool:
+    market_data = next(c for c in engine.components if c.name == "market-data")
+    streams = market_data.stream_status()
+    return bool(streams) and all(s["state"] == "connected" for s in streams)
