@@ -20,10 +20,16 @@ CLIENT_ID = re.compile(r"^[\.A-Z\:/a-z0-9_-]{1,36}$")
 OPEN_STATUSES = frozenset({"NEW", "PARTIALLY_FILLED"})
 
 
+EIGHT_PLACES = Decimal("0.00000001")
+
+
 def fmt(value: Decimal | None) -> str:
-    if value is None:
+    """Binance's plain decimal text, at most 8 decimals (prices from formulas can run longer)."""
+    if value is None or value == 0:
         return "0"
-    return format(value.normalize(), "f") if value != 0 else "0"
+    if value.as_tuple().exponent < -8:  # type: ignore[operator]
+        value = value.quantize(EIGHT_PLACES)
+    return format(value.normalize(), "f")
 
 
 @dataclass

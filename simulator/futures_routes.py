@@ -76,10 +76,12 @@ class FuturesService:
         now_ms: Callable[[], int],
         state_path: Path | None = None,
         advance_clock: Callable[[int], None] | None = None,
+        server_ms: Callable[[], int] | None = None,
     ) -> None:
         self.exchange = exchange
         self.guard = guard
-        self.now_ms = now_ms
+        self.now_ms = now_ms  # the market's time: drives prices, funding, liquidation
+        self.server_ms = server_ms or now_ms  # what /fapi/v1/time and exchangeInfo report
         self.state_path = state_path
         self.advance_clock = advance_clock
         self.hub = FuturesStreamHub(exchange, now_ms)
@@ -180,12 +182,12 @@ class FuturesService:
         return {}
 
     async def _time(self, request: web.Request, params: FuturesParams) -> object:
-        return {"serverTime": self.now_ms()}
+        return {"serverTime": self.server_ms()}
 
     async def _exchange_info(self, request: web.Request, params: FuturesParams) -> object:
         return {
             "timezone": "UTC",
-            "serverTime": self.now_ms(),
+            "serverTime": self.server_ms(),
             "futuresType": "U_MARGINED",
             "rateLimits": [
                 {
@@ -361,7 +363,7 @@ class FuturesService:
         self.advance_clock(int(body["ms"]))
         self.exchange.advance_to(self.now_ms())
         self.hub.publish_market()
-        return {"serverTime": self.now_ms()}
+        return {"serverTime": self.server_ms()}
 
 
 def _merge(raw_query: str, raw_body: str) -> dict[str, str]:

@@ -41,7 +41,7 @@ class Subscription:
     last_open: int | None = None
 
 
-@dataclass
+@dataclass(eq=False)
 class Connection:
     ws: web.WebSocketResponse
     route: str
