@@ -80,6 +80,19 @@ class AccountSync:
             raise RuntimeError("Account sync is not running.")
         return self.engine
 
+    def status(self) -> dict[str, Any]:
+        now = _now_ms()
+        return {
+            "user_streams": {
+                market: {
+                    "state": state,
+                    "last_event_age_s": _age_s(self.last_event_ms, market, now),
+                }
+                for market, state in self.stream_state.items()
+            },
+            "reconciliations": self.reconciliations,
+        }
+
     # --- commands -------------------------------------------------------------------------------
 
     async def _on_reconcile(self, command: Reconcile) -> Reply:
@@ -330,6 +343,10 @@ class AccountSync:
         store = self._engine.store
         assert store is not None
         return store.reader()
+
+
+def _age_s(last: dict[str, int], market: str, now_ms: int) -> float | None:
+    return round((now_ms - last[market]) / 1000, 1) if market in last else None
 
 
 def _retry_after_s(answer: dict[str, Any]) -> float:

@@ -368,7 +368,22 @@ class Engine:
         return Reply(command_id=command.command_id, ok=True, data=self.status())
 
     def status(self) -> dict[str, Any]:
-        """A snapshot of the engine's health, as plain data."""
+        """A snapshot of the engine's health, as plain data (components add their own parts)."""
+        status = self._core_status()
+        for component in self.components:
+            report = getattr(component, "status", None)
+            if report is not None and self.running:
+                status[component.name] = report()
+        # The Status page's headline keys, lifted from the parts that own them.
+        market_data = status.get("market-data", {})
+        exchange = status.get("exchange", {})
+        status["streams"] = market_data.get("streams", [])
+        for key in ("rest", "weight", "breakers", "errors_by_code", "time_offset_ms"):
+            if key in exchange:
+                status[key] = exchange[key]
+        return status
+
+    def _core_status(self) -> dict[str, Any]:
         writer = self.writer
         return {
             "state": str(self.state),

@@ -8,6 +8,8 @@ components reach the exchange through `engine.exchange`.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from engine.binance.client import ExchangeClient
@@ -86,3 +88,33 @@ class ExchangeComponent:
 
     def pair(self, market: MarketType, symbol: str) -> TradingPair | None:
         return self.pairs.get((market, symbol))
+
+    def status(self) -> dict[str, Any]:
+        """REST health for the Status page: latency, errors, weight, breakers, clock."""
+        metrics, gate = self.client.metrics, self.client.gate
+        return {
+            "rest": [
+                {"endpoint": name, "calls": stats.calls, "errors": stats.errors,
+                 **_percentiles(stats.latencies_ms)}
+                for name, stats in sorted(metrics.endpoints.items())
+            ],
+            "errors_by_code": dict(metrics.errors_by_code),
+            "weight": {"used_1m": max(gate.budget.used, metrics.used_weight_1m),
+                       "limit_1m": gate.budget.limit,
+                       "retry_after_s": max(0.0, gate.closed_until - time.time()),
+                       "rate_limit_hits": gate.rate_limit_hits},
+            "breakers": {market: str(b.state) for market, b in gate.breakers.items()},
+            "time_offset_ms": metrics.time_offset_ms,
+            "unavailable_markets": {str(m): reason for m, reason in self.unavailable.items()},
+        }  # fmt: skip
+
+
+def _percentiles(samples: Iterable[float]) -> dict[str, float | None]:
+    ordered = sorted(samples)
+    if not ordered:
+        return {"p50_ms": None, "p99_ms": None}
+
+    def at(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
+
+    return {"p50_ms": at(0.50), "p99_ms": at(0.99)}

@@ -436,6 +436,14 @@ class RiskComponent:
             lambda con: save_config_version(con, kind, config, actor, _now_ms())
         )
 
+    def status(self) -> dict[str, Any]:
+        equity = self.last_equity
+        return {
+            "kill_switch": self.kill_switch.model_dump(mode="json"),
+            "equity": str(equity.equity) if equity else None,
+            "equity_time": equity.time if equity else None,
+        }
+
     def usage(self, snapshot: RiskSnapshot) -> list[Any]:
         return limit_usage(self.risk, snapshot)
 

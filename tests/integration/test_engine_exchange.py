@@ -1,6 +1,7 @@
 """The engine connects to the simulator through python-binance and knows both markets."""
 
 from engine.models import MarketType
+from tests.helpers import eventually
 
 
 def test_the_engine_connects_and_loads_both_markets(connected_engine):
@@ -29,3 +30,18 @@ def test_a_reconcile_command_rereads_the_account(connected_engine):
     before = connected_engine.account.reconciliations
     assert connected_engine.submit(Reconcile(actor="alice")).result(10).ok
     assert connected_engine.account.reconciliations == before + 1
+
+
+def test_status_reports_streams_rest_latency_weight_and_breakers(connected_engine):
+    from engine.commands import GetStatus
+
+    eventually(lambda: connected_engine.status()["streams"], timeout=15)
+    status = connected_engine.submit(GetStatus(actor="t")).result(10).data
+    rest = {row["endpoint"]: row for row in status["rest"]}
+    assert rest["GET /api/v3/account"]["p50_ms"] > 0
+    assert status["weight"]["limit_1m"] == 6000
+    assert status["weight"]["used_1m"] > 0
+    assert status["breakers"]["spot"] == "closed"
+    assert {s["state"] for s in status["streams"]} <= {"connected", "connecting", "subscribing"}
+    assert status["account"]["reconciliations"] >= 1
+    assert status["risk"]["kill_switch"]["on"] is False
