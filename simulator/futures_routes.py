@@ -91,52 +91,53 @@ class FuturesService:
 
     # --- wiring ---
 
+    def routes(self) -> list[tuple[str, str, Handler, str, int]]:
+        """(method, path, handler, security NONE/API_KEY/SIGNED, IP weight) of every endpoint."""
+        return [
+            ("GET", "/fapi/v1/ping", self._ping, "NONE", 1),
+            ("GET", "/fapi/v1/time", self._time, "NONE", 1),
+            ("GET", "/fapi/v1/exchangeInfo", self._exchange_info, "NONE", 1),
+            ("GET", "/fapi/v1/klines", self._klines, "NONE", 5),
+            ("GET", "/fapi/v1/continuousKlines", self._continuous_klines, "NONE", 5),
+            ("GET", "/fapi/v1/premiumIndex", self._premium_index, "NONE", 1),
+            ("GET", "/fapi/v1/ticker/24hr", self._ticker, "NONE", 1),
+            ("GET", "/fapi/v1/leverageBracket", self._brackets, "SIGNED", 1),
+            ("POST", "/fapi/v1/order", self._new_order, "SIGNED", 0),
+            ("GET", "/fapi/v1/order", self._get_order, "SIGNED", 1),
+            ("DELETE", "/fapi/v1/order", self._cancel_order, "SIGNED", 1),
+            ("GET", "/fapi/v1/openOrders", self._open_orders, "SIGNED", 1),
+            ("POST", "/fapi/v1/algoOrder", self._new_algo, "SIGNED", 0),
+            ("GET", "/fapi/v1/algoOrder", self._get_algo, "SIGNED", 1),
+            ("DELETE", "/fapi/v1/algoOrder", self._cancel_algo, "SIGNED", 1),
+            ("GET", "/fapi/v1/openAlgoOrders", self._open_algos, "SIGNED", 1),
+            ("GET", "/fapi/v2/account", self._account, "SIGNED", 5),
+            ("GET", "/fapi/v3/account", self._account, "SIGNED", 5),
+            ("GET", "/fapi/v3/balance", self._balance, "SIGNED", 5),
+            ("GET", "/fapi/v2/balance", self._balance, "SIGNED", 5),
+            ("GET", "/fapi/v3/positionRisk", self._position_risk, "SIGNED", 5),
+            ("GET", "/fapi/v2/positionRisk", self._position_risk, "SIGNED", 5),
+            ("POST", "/fapi/v1/leverage", self._leverage, "SIGNED", 1),
+            ("POST", "/fapi/v1/marginType", self._margin_type, "SIGNED", 1),
+            ("GET", "/fapi/v1/income", self._income, "SIGNED", 30),
+            ("POST", "/fapi/v1/listenKey", self._listen_key_new, "API_KEY", 1),
+            ("PUT", "/fapi/v1/listenKey", self._listen_key_keepalive, "API_KEY", 1),
+            ("DELETE", "/fapi/v1/listenKey", self._listen_key_close, "API_KEY", 1),
+        ]
+
+    def control_routes(self) -> list[tuple[str, str, Handler]]:
+        return [
+            ("POST", "/_sim/futures/price", self._sim_price),
+            ("POST", "/_sim/futures/funding", self._sim_funding),
+            ("POST", "/_sim/futures/balance", self._sim_balance),
+            ("POST", "/_sim/futures/advance", self._sim_advance),
+        ]
+
     def register(self, app: web.Application) -> None:
-        public = {
-            ("GET", "/fapi/v1/ping"): self._ping,
-            ("GET", "/fapi/v1/time"): self._time,
-            ("GET", "/fapi/v1/exchangeInfo"): self._exchange_info,
-            ("GET", "/fapi/v1/klines"): self._klines,
-            ("GET", "/fapi/v1/continuousKlines"): self._continuous_klines,
-            ("GET", "/fapi/v1/premiumIndex"): self._premium_index,
-            ("GET", "/fapi/v1/ticker/24hr"): self._ticker,
-        }
-        signed = {
-            ("GET", "/fapi/v1/leverageBracket"): self._brackets,
-            ("POST", "/fapi/v1/order"): self._new_order,
-            ("GET", "/fapi/v1/order"): self._get_order,
-            ("DELETE", "/fapi/v1/order"): self._cancel_order,
-            ("GET", "/fapi/v1/openOrders"): self._open_orders,
-            ("POST", "/fapi/v1/algoOrder"): self._new_algo,
-            ("GET", "/fapi/v1/algoOrder"): self._get_algo,
-            ("DELETE", "/fapi/v1/algoOrder"): self._cancel_algo,
-            ("GET", "/fapi/v1/openAlgoOrders"): self._open_algos,
-            ("GET", "/fapi/v2/account"): self._account,
-            ("GET", "/fapi/v3/account"): self._account,
-            ("GET", "/fapi/v3/balance"): self._balance,
-            ("GET", "/fapi/v2/balance"): self._balance,
-            ("GET", "/fapi/v3/positionRisk"): self._position_risk,
-            ("GET", "/fapi/v2/positionRisk"): self._position_risk,
-            ("POST", "/fapi/v1/leverage"): self._leverage,
-            ("POST", "/fapi/v1/marginType"): self._margin_type,
-            ("GET", "/fapi/v1/income"): self._income,
-        }
-        keyed = {
-            ("POST", "/fapi/v1/listenKey"): self._listen_key_new,
-            ("PUT", "/fapi/v1/listenKey"): self._listen_key_keepalive,
-            ("DELETE", "/fapi/v1/listenKey"): self._listen_key_close,
-        }
-        control = {
-            ("POST", "/_sim/futures/price"): self._sim_price,
-            ("POST", "/_sim/futures/funding"): self._sim_funding,
-            ("POST", "/_sim/futures/balance"): self._sim_balance,
-            ("POST", "/_sim/futures/advance"): self._sim_advance,
-        }
-        for security, table in (("none", public), ("signed", signed), ("key", keyed)):
-            for (method, path), handler in table.items():
-                app.router.add_route(method, path, self._wrap(handler, security))
-        for (method, path), handler in control.items():
-            app.router.add_route(method, path, self._wrap(handler, "none"))
+        """Standalone wiring: every route, the control plane and the streams on `app`."""
+        for method, path, handler, security, _weight in self.routes():
+            app.router.add_route(method, path, self._wrap(handler, security))
+        for method, path, handler in self.control_routes():
+            app.router.add_route(method, path, self._wrap(handler, "NONE"))
         self.hub.register(app)
         app.on_startup.append(self._start)
         app.on_shutdown.append(self._stop)
@@ -161,9 +162,9 @@ class FuturesService:
             raw_query = request.raw_path.partition("?")[2]
             raw_body = await request.text()
             try:
-                if security == "signed":
+                if security == "SIGNED":
                     self.guard.signed(request, raw_query, raw_body)
-                elif security == "key":
+                elif security == "API_KEY":
                     self.guard.keyed(request)
                 params = FuturesParams(_merge(raw_query, raw_body))
                 self.exchange.advance_to(self.now_ms())

@@ -56,6 +56,8 @@ class FuturesStreamHub:
         self.exchange = exchange
         self.now_ms = now_ms
         self.connections: set[Connection] = set()
+        # The server steps its market (and so this exchange's prices) before each publish.
+        self.before_publish: Callable[[], object] | None = None
         exchange.listener = self.publish_user
         exchange.on_listen_key_closed = self._close_key
 
@@ -169,6 +171,8 @@ class FuturesStreamHub:
 
     def publish_market(self) -> None:
         """Send every market subscription that is due, as of the exchange's current time."""
+        if self.before_publish is not None:
+            self.before_publish()
         self.exchange.advance_to(self.now_ms())
         now = self.exchange.now_ms
         for conn in list(self.connections):

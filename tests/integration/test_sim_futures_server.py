@@ -1,0 +1,80 @@
+"""USD-M futures as a venue of the full simulator server: shared auth, market, store, reset."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from decimal import Decimal as D
+from pathlib import Path
+
+from binance import AsyncClient, BinanceSocketManager, Client
+from sim_support import advance, control, start_sim
+
+from simulator.server import SimulatorThread
+
+
+def futures_client(sim: SimulatorThread) -> Client:
+    cls = type("SimFuturesClient", (Client,), {"FUTURES_URL": sim.urls.fapi_url})
+    client = cls(sim.api_key.key, sim.api_key.secret, ping=False)
+    client.timestamp_offset = client.futures_time()["serverTime"] - int(time.time() * 1000)
+    return client
+
+
+def test_futures_venue_trades_on_the_markets_prices_and_persists(tmp_path: Path) -> None:
+    sim = start_sim(data_dir=tmp_path)
+    try:
+        client = futures_client(sim)
+        assert {s["symbol"] for s in client.futures_exchange_info()["symbols"]} == {
+            "BTCUSDT", "ETHUSDT", "XRPUSDT",
+        }  # fmt: skip
+        assert D(client.futures_account()["totalWalletBalance"]) == D(10000)
+        advance(sim, 5_000)
+        client.timestamp_offset = client.futures_time()["serverTime"] - int(time.time() * 1000)
+        mark = D(client.futures_mark_price(symbol="BTCUSDT")["markPrice"])
+        assert mark > 0
+        filled = client.futures_create_order(
+            symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.01", newOrderRespType="RESULT"
+        )
+        assert filled["status"] == "FILLED" and D(filled["avgPrice"]) == mark
+        position = client.futures_position_information(symbol="BTCUSDT")[0]
+        assert position["positionAmt"] == "0.01"
+    finally:
+        sim.stop()
+    again = start_sim(data_dir=tmp_path)
+    try:
+        client = futures_client(again)
+        assert client.futures_position_information(symbol="BTCUSDT")[0]["positionAmt"] == "0.01"
+        control(again, "POST", "/_sim/reset")
+        assert client.futures_position_information(symbol="BTCUSDT") == []
+        assert D(client.futures_account()["totalWalletBalance"]) == D(10000)
+    finally:
+        again.stop()
+
+
+def test_futures_streams_on_the_server(tmp_path: Path) -> None:
+    sim = start_sim()
+
+    async def scenario() -> None:
+        attrs = {"FUTURES_URL": sim.urls.fapi_url}
+        client = type("SimAsyncFutures", (AsyncClient,), attrs)(sim.api_key.key, sim.api_key.secret)
+        client.timestamp_offset = (await client.futures_time())["serverTime"] - int(
+            time.time() * 1000
+        )
+        bsm = type("SimFSM", (BinanceSocketManager,), {"FSTREAM_URL": sim.urls.fstream_url})(client)
+        try:
+            async with bsm.symbol_mark_price_socket("ETHUSDT") as mark:
+                msg = await asyncio.wait_for(mark.recv(), 10)
+                assert msg["data"]["e"] == "markPriceUpdate" and D(msg["data"]["p"]) > 0
+            async with bsm.futures_user_socket() as user:
+                await client.futures_create_order(
+                    symbol="ETHUSDT", side="SELL", type="MARKET", quantity="0.1"
+                )
+                event = await asyncio.wait_for(user.recv(), 10)
+                assert event["e"] == "ORDER_TRADE_UPDATE" and event["o"]["S"] == "SELL"
+        finally:
+            await client.close_connection()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        sim.stop()
