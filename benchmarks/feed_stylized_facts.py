@@ -140,14 +140,75 @@ def synthetic_facts(seeds: Sequence[int], days: int) -> dict:
     return out
 
 
+SUMMARY_FACTS = ("excess_kurtosis_1m", "excess_kurtosis_1h", "acf_r_lag1", "corr_volume_range")
+
+
+def summarize(series: list[dict]) -> dict:
+    """Per fact, [min, median, max] over the series (|r| autocorrelation at lags 1 and 10)."""
+    values: dict[str, list[float]] = {f: [s[f] for s in series] for f in SUMMARY_FACTS}
+    values["acf_abs_r_lag1"] = [s["acf_abs_r_lags_1_10"][0] for s in series]
+    values["acf_abs_r_lag10"] = [s["acf_abs_r_lags_1_10"][9] for s in series]
+    return {
+        f: [round(float(np.min(v)), 3), round(float(np.median(v)), 3), round(float(np.max(v)), 3)]
+        for f, v in values.items()
+    }
+
+
+def timed(action) -> tuple[float, object]:
+    began = time.perf_counter()
+    result = action()
+    return round(time.perf_counter() - began, 4), result
+
+
+def performance() -> dict:
+    """Seconds for the things the exchange waits on, with the simulator's 10 default symbols."""
+    from simulator.feed import make_feed
+    from simulator.market import Market
+    from simulator.symbols import DEFAULT_SYMBOLS
+
+    symbols = [s.feed_symbol() for s in DEFAULT_SYMBOLS]
+    out: dict = {"symbols": len(symbols)}
+    build = timed(lambda: make_feed("synthetic", symbols, 1, START_MS))
+    out["synthetic_feed_build_s"], feed = build
+    out["market_build_s"], market = timed(lambda: Market(feed, symbols))
+    steps = [timed(lambda k=k: market.advance(START_MS + k * 1000))[0] for k in range(1, 301)]
+    out["advance_1s_mean_s"] = round(float(np.mean(steps)), 5)
+    out["advance_1s_max_s"] = round(float(np.max(steps)), 5)
+    out["advance_8h_jump_s"], ticks = timed(lambda: market.advance(START_MS + 8 * 3_600_000))
+    out["advance_8h_jump_ticks"] = len(ticks)
+    for interval in ("1m", "1h", "1d"):
+        out[f"klines_{interval}_limit_1000_s"] = timed(
+            lambda i=interval: market.klines("BTCUSDT", i, limit=1000)
+        )[0]
+    out["ticker_24h_s"] = timed(lambda: market.ticker_24h("BTCUSDT"))[0]
+    replay = CANDLES_DIR / "spot_BTCUSDT_5m.csv.gz"
+    if replay.is_file():
+        spec = [s for s in symbols if s.symbol == "BTCUSDT"]
+        out["replay_5m_feed_build_s"], feed = timed(
+            lambda: make_feed(f"replay:{replay}", spec, 1, START_MS)
+        )
+        replayed = Market(feed, spec)
+        out["replay_advance_8h_jump_s"] = timed(lambda: replayed.advance(START_MS + 8 * 3_600_000))[
+            0
+        ]
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=30, help="days of synthetic 1m history")
     parser.add_argument("--seeds", type=int, default=3, help="how many seeds (0, 1, ...)")
     args = parser.parse_args(argv)
+    synthetic = synthetic_facts(range(args.seeds), args.days)
+    real = real_facts()
+    summary = {"synthetic_1m_min_median_max": summarize(list(synthetic.values()))}
+    if "1m" in real:
+        summary["real_1m_min_median_max"] = summarize(list(real["1m"].values()))
     report = {
-        "synthetic": {"days": args.days, **synthetic_facts(range(args.seeds), args.days)},
-        "real": real_facts(),
+        "summary": summary,
+        "synthetic": {"days": args.days, **synthetic},
+        "real": real,
+        "performance": performance(),
     }
     json.dump(report, sys.stdout, indent=2)
     print()
