@@ -4,18 +4,22 @@ import streamlit as st
 
 st.set_page_config(page_title="tradedesk", page_icon=":material/candlestick_chart:", layout="wide")
 
+
+def page(path: str, title: str, icon: str, url_path: str, default: bool = False) -> st.Page:
+    return st.Page(path, title=title, icon=icon, url_path=url_path, default=default)
+
+
 # Pages live in app_pages/, not pages/: Streamlit serves a pages/ folder as legacy pages, by
 # URL, to any session that arrives before one has run st.navigation, past the entry script and
 # so past any gate it sets (seen here: a fresh server served pages/status.py directly at /status).
 # Every run still calls st.navigation.
 pages = {
-    "System": [
-        st.Page(
-            "app_pages/status.py",
-            title="Status",
-            icon=":material/monitor_heart:",
-            url_path="status",
-        ),
+    "Trading": [
+        page("app_pages/orders.py", "Trade", ":material/swap_vert:", "trade", default=True),
+        page("app_pages/pairs.py", "Pairs", ":material/list:", "pairs"),
     ],
-}
+    "System": [
+        page("app_pages/status.py", "Status", ":material/monitor_heart:", "status"),
+    ],
+}  # fmt: skip
 st.navigation(pages).run()

@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from app.runtime import get_engine
-from engine.commands import Command, CommandError, GetStatus, Reply
+from engine.commands import (
+    CancelAllOrders,
+    CancelOrder,
+    ClosePosition,
+    Command,
+    CommandError,
+    GetStatus,
+    PlaceOrder,
+    Reconcile,
+    Reply,
+    ResetKillSwitch,
+    SaveRiskConfig,
+    SaveTradingConfig,
+    SelectPairs,
+    SetLeverage,
+    TestConnection,
+    TripKillSwitch,
+)
+from engine.models import MarketType
 
 LOCAL_ACTOR = "local"
 
@@ -28,3 +48,68 @@ def send(command: Command, timeout: float | None = None) -> Reply:
 def engine_status(timeout: float = 3.0) -> Reply:
     """Ask the engine for its health snapshot."""
     return send(GetStatus(actor=current_actor()), timeout=timeout)
+
+
+# --- Thin wrappers the pages use: each builds one command with the acting user and sends it. ----
+
+# Until the login issue lands there is one local user, who is the desk's owner and so its admin.
+LOCAL_ROLES = ("admin", "trader")
+
+
+def current_roles() -> tuple[str, ...]:
+    """The acting user's roles (the login issue fills `roles` in; the local user has all)."""
+    roles = st.session_state.get("roles")
+    return tuple(roles) if roles else LOCAL_ROLES
+
+
+def select_pairs(market: MarketType, symbols: tuple[str, ...]) -> Reply:
+    return send(SelectPairs(actor=current_actor(), market=market, symbols=symbols))
+
+
+def place_order(order: PlaceOrder, leverage: int | None = None) -> Reply:
+    """Send `order` (rebuilt with the acting user); for futures set `leverage` first if given."""
+    if leverage is not None and order.market is MarketType.FUTURES:
+        reply = send(SetLeverage(actor=current_actor(), symbol=order.symbol, leverage=leverage))
+        if not reply.ok:
+            return reply
+    return send(order.model_copy(update={"actor": current_actor()}))
+
+
+def cancel_order(market: MarketType, symbol: str, client_order_id: str) -> Reply:
+    return send(
+        CancelOrder(
+            actor=current_actor(), market=market, symbol=symbol, client_order_id=client_order_id
+        )
+    )
+
+
+def cancel_all(market: MarketType, symbol: str) -> Reply:
+    return send(CancelAllOrders(actor=current_actor(), market=market, symbol=symbol))
+
+
+def close_position(symbol: str) -> Reply:
+    return send(ClosePosition(actor=current_actor(), symbol=symbol))
+
+
+def save_trading_config(config: dict[str, Any]) -> Reply:
+    return send(SaveTradingConfig(actor=current_actor(), config=config))
+
+
+def save_risk_config(config: dict[str, Any]) -> Reply:
+    return send(SaveRiskConfig(actor=current_actor(), config=config))
+
+
+def trip_kill_switch(reason: str) -> Reply:
+    return send(TripKillSwitch(actor=current_actor(), reason=reason))
+
+
+def reset_kill_switch() -> Reply:
+    return send(ResetKillSwitch(actor=current_actor(), roles=current_roles()))
+
+
+def test_connection() -> Reply:
+    return send(TestConnection(actor=current_actor()), timeout=30)
+
+
+def reconcile() -> Reply:
+    return send(Reconcile(actor=current_actor()), timeout=30)

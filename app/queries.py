@@ -1,11 +1,29 @@
-"""Read-only queries for the pages: each call takes its own cursor and returns a DataFrame."""
+"""Read-only queries for the pages: each call takes its own cursor and returns a DataFrame.
+
+Times leave here as UTC timestamps; amounts as floats (the tables keep exact decimals, pages
+only show them). Every query is bounded (a time window or a LIMIT) so a page renders in the
+same time on a year of data as on an hour of it.
+"""
 
 from __future__ import annotations
+
+import time
+from typing import Any
 
 import pandas as pd
 
 from app.runtime import get_engine
+from engine.config_versions import ConfigVersion, config_history, load_latest_config
+from engine.models import MarketType, OrderStatus, TradingPair
+from engine.portfolio import STABLECOINS
 from engine.store import TABLES, Store
+
+OPEN_STATUSES = tuple(s.value for s in OrderStatus if s.is_open)
+INTERVAL_MS = {
+    "1m": 60_000, "5m": 300_000, "15m": 900_000, "1h": 3_600_000, "4h": 14_400_000,
+    "1d": 86_400_000,
+}  # fmt: skip
+DAY_MS = 86_400_000
 
 
 def _store() -> Store:
@@ -15,13 +33,21 @@ def _store() -> Store:
     return store
 
 
+def _df(sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+    with _store().reader() as cur:
+        return cur.execute(sql, params or []).df()
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
 def table_row_counts() -> pd.DataFrame:
     """Return the row count of every table."""
     union = " UNION ALL ".join(
         f"SELECT '{t}' AS table_name, count(*) AS rows FROM {t}" for t in TABLES
     )
-    with _store().reader() as cur:
-        return cur.execute(union).df()
+    return _df(union)
 
 
 def database_size_bytes() -> int:
@@ -31,9 +57,349 @@ def database_size_bytes() -> int:
 
 def recent_events(limit: int = 50) -> pd.DataFrame:
     """Return the newest engine events, newest first, with readable UTC times."""
-    with _store().reader() as cur:
-        frame = cur.execute(
-            "SELECT time, level, kind, message FROM events ORDER BY id DESC LIMIT ?", [limit]
-        ).df()
+    frame = _df("SELECT time, level, kind, message FROM events ORDER BY id DESC LIMIT ?", [limit])
     frame["time"] = pd.to_datetime(frame["time"], unit="ms", utc=True)
     return frame
+
+
+def events_since(event_id: int, kinds: tuple[str, ...]) -> pd.DataFrame:
+    """Events of `kinds` newer than `event_id`, oldest first (for toasts)."""
+    return _df(
+        "SELECT id, level, kind, message FROM events WHERE id > ? AND kind IN (SELECT unnest(?)) "
+        "ORDER BY id LIMIT 20",
+        [event_id, list(kinds)],
+    )
+
+
+def last_event_id() -> int:
+    with _store().reader() as cur:
+        row = cur.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()
+    return int(row[0]) if row else 0
+
+
+# --- symbols and pairs --------------------------------------------------------------------------
+
+
+def symbol_catalogue() -> pd.DataFrame:
+    """Every symbol the exchange lists in both markets (from exchangeInfo, held by the engine)."""
+    exchange = get_engine().exchange
+    pairs = exchange.pairs.values() if exchange is not None else []
+    rows = [
+        {"market": str(p.market), "symbol": p.symbol, "base": p.base, "quote": p.quote,
+         "status": p.status}
+        for p in pairs
+    ]  # fmt: skip
+    frame = pd.DataFrame(rows, columns=["market", "symbol", "base", "quote", "status"])
+    return frame.sort_values(["market", "symbol"], ignore_index=True)
+
+
+def trading_pair(market: MarketType, symbol: str) -> TradingPair | None:
+    """The symbol's rules as the exchange listed them, or None when it is not listed."""
+    exchange = get_engine().exchange
+    return exchange.pair(market, symbol) if exchange is not None else None
+
+
+def selected_pairs(market: MarketType) -> tuple[str, ...]:
+    """The pairs the engine streams for `market` now."""
+    for component in get_engine().components:
+        if getattr(component, "name", "") == "market-data":
+            return tuple(component.selected(market))
+    return ()
+
+
+def pair_overview(market: MarketType, symbols: tuple[str, ...]) -> pd.DataFrame:
+    """24 h price, change and volume of `symbols`, with hourly closes of the last 24 h."""
+    since = now_ms() - DAY_MS
+    frame = _df(
+        """
+        WITH wanted AS (SELECT unnest(?::VARCHAR[]) AS symbol),
+        hourly AS (
+            SELECT symbol, open_time // 3600000 AS hour, arg_max(close, open_time) AS close
+            FROM klines
+            WHERE market = ? AND interval = '1m' AND open_time >= ?
+              AND symbol IN (SELECT symbol FROM wanted)
+            GROUP BY ALL),
+        spark AS (SELECT symbol, list(close ORDER BY hour) AS last_24h FROM hourly GROUP BY ALL)
+        SELECT w.symbol, t.last_price AS price, t.price_change_pct AS change_pct,
+               t.quote_volume AS volume_usdt, s.last_24h, t.high_price AS high_24h,
+               t.low_price AS low_24h, epoch_ms(t.event_time) AS updated
+        FROM wanted w
+        LEFT JOIN tickers t ON t.market = ? AND t.symbol = w.symbol
+        LEFT JOIN spark s ON s.symbol = w.symbol
+        ORDER BY w.symbol
+        """,
+        [list(symbols), str(market), since, str(market)],
+    )
+    return frame
+
+
+def kline_counts(market: MarketType, symbols: tuple[str, ...]) -> dict[str, int]:
+    """How many 1m candles are stored per symbol (for the Pairs page's history column)."""
+    frame = _df(
+        "SELECT symbol, count(*) AS n FROM klines WHERE market = ? AND interval = '1m' "
+        "AND symbol IN (SELECT unnest(?::VARCHAR[])) GROUP BY symbol",
+        [str(market), list(symbols)],
+    )
+    return dict(zip(frame["symbol"], frame["n"].astype(int), strict=True))
+
+
+def candles(market: MarketType, symbol: str, interval: str, bars: int = 240) -> pd.DataFrame:
+    """The last `bars` candles of `interval`, built from the stored 1m candles."""
+    step = INTERVAL_MS[interval]
+    since = (now_ms() // step - bars + 1) * step
+    return _df(
+        """
+        SELECT epoch_ms((open_time // ?) * ?) AS time,
+               arg_min(open, open_time) AS open, max(high) AS high, min(low) AS low,
+               arg_max(close, open_time) AS close, sum(volume) AS volume
+        FROM klines
+        WHERE market = ? AND symbol = ? AND interval = '1m' AND open_time >= ?
+        GROUP BY 1 ORDER BY 1
+        """,
+        [step, step, str(market), symbol, since],
+    )
+
+
+def last_price(market: MarketType, symbol: str) -> float | None:
+    """The freshest price stored: ticker (spot) or mark (futures), else the last candle close."""
+    if market is MarketType.FUTURES:
+        sql = "SELECT mark_price FROM mark_prices WHERE symbol = ?"
+        params: list[Any] = [symbol]
+    else:
+        sql = "SELECT last_price FROM tickers WHERE market = 'spot' AND symbol = ?"
+        params = [symbol]
+    with _store().reader() as cur:
+        row = cur.execute(sql, params).fetchone()
+        if row is None or row[0] is None:
+            row = cur.execute(
+                "SELECT close FROM klines WHERE market = ? AND symbol = ? AND interval = '1m' "
+                "AND open_time >= ? ORDER BY open_time DESC LIMIT 1",
+                [str(market), symbol, now_ms() - DAY_MS],
+            ).fetchone()
+    return float(row[0]) if row and row[0] is not None else None
+
+
+# --- orders and fills ---------------------------------------------------------------------------
+
+_ORDER_COLUMNS = """client_order_id, market, symbol, side, order_type, time_in_force,
+    quantity::DOUBLE AS quantity, quote_quantity::DOUBLE AS quote_quantity,
+    price::DOUBLE AS price, stop_price::DOUBLE AS stop_price, reduce_only, post_only, status,
+    executed_qty::DOUBLE AS executed_qty, avg_price::DOUBLE AS avg_price, reason, actor,
+    epoch_ms(created_ms) AS created, epoch_ms(updated_ms) AS updated"""
+
+
+def open_orders(market: MarketType | None = None, symbol: str | None = None) -> pd.DataFrame:
+    """Orders still open (or not yet known), newest first."""
+    return _df(
+        f"SELECT {_ORDER_COLUMNS} FROM orders WHERE status IN (SELECT unnest(?)) "
+        "AND (? IS NULL OR market = ?) AND (? IS NULL OR symbol = ?) ORDER BY created_ms DESC",
+        [list(OPEN_STATUSES), _m(market), _m(market), symbol, symbol],
+    )
+
+
+def _m(market: MarketType | None) -> str | None:
+    return None if market is None else str(market)
+
+
+def _history_where(
+    market: str | None, symbol: str | None, side: str | None, since_ms: int | None
+) -> tuple[str, list[Any]]:
+    clauses, params = [], []
+    for column, value in (("market", market), ("symbol", symbol), ("side", side)):
+        if value:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    return " AND ".join(clauses) or "TRUE", [*params, since_ms or 0]
+
+
+def order_history(
+    market: str | None = None,
+    symbol: str | None = None,
+    side: str | None = None,
+    status: str | None = None,
+    since_ms: int | None = None,
+    limit: int | None = 500,
+) -> pd.DataFrame:
+    """Orders matching the filters, newest first (all of them when `limit` is None)."""
+    where, params = _history_where(market, symbol, side, since_ms)
+    if status:
+        where += " AND status = ?"
+        params.insert(-1, status)
+    lim = "" if limit is None else f"LIMIT {int(limit)}"
+    return _df(
+        f"SELECT {_ORDER_COLUMNS} FROM orders WHERE {where} AND created_ms >= ? "
+        f"ORDER BY created_ms DESC {lim}",
+        params,
+    )
+
+
+def fill_history(
+    market: str | None = None,
+    symbol: str | None = None,
+    side: str | None = None,
+    since_ms: int | None = None,
+    limit: int | None = 500,
+) -> pd.DataFrame:
+    """Fills matching the filters, newest first (all of them when `limit` is None)."""
+    where, params = _history_where(market, symbol, side, since_ms)
+    lim = "" if limit is None else f"LIMIT {int(limit)}"
+    return _df(
+        f"""SELECT epoch_ms(time) AS time, market, symbol, side, price::DOUBLE AS price,
+            qty::DOUBLE AS qty, quote_qty::DOUBLE AS quote_qty, commission::DOUBLE AS commission,
+            commission_asset, is_maker, realized_pnl::DOUBLE AS realized_pnl, trade_id,
+            client_order_id
+        FROM fills WHERE {where} AND time >= ? ORDER BY time DESC {lim}""",
+        params,
+    )
+
+
+def fills_between(market: MarketType, symbol: str, since: pd.Timestamp) -> pd.DataFrame:
+    """Fills of one symbol from `since` on (to mark them on the chart)."""
+    return _df(
+        "SELECT epoch_ms(time) AS time, side, price::DOUBLE AS price, qty::DOUBLE AS qty "
+        "FROM fills WHERE market = ? AND symbol = ? AND time >= ? ORDER BY time",
+        [str(market), symbol, int(since.timestamp() * 1000)],
+    )
+
+
+def order_symbols() -> list[str]:
+    """Symbols that have orders (for the history filter)."""
+    frame = _df("SELECT DISTINCT symbol FROM orders ORDER BY symbol")
+    return list(frame["symbol"])
+
+
+# --- portfolio ----------------------------------------------------------------------------------
+
+
+def spot_balances() -> pd.DataFrame:
+    """Spot balances with their USDT price and value (None when no USDT price is known)."""
+    return _df(
+        """
+        SELECT b.asset, b.free::DOUBLE AS free, b.locked::DOUBLE AS locked,
+               (b.free + b.locked)::DOUBLE AS total,
+               CASE WHEN b.asset IN (SELECT unnest(?)) THEN 1.0 ELSE t.last_price END AS price,
+               total * price AS value_usdt, epoch_ms(b.updated_ms) AS updated
+        FROM balances b
+        LEFT JOIN tickers t ON t.market = 'spot' AND t.symbol = b.asset || 'USDT'
+        WHERE b.market = 'spot' AND b.free + b.locked > 0
+        ORDER BY value_usdt DESC NULLS LAST, b.asset
+        """,
+        [sorted(STABLECOINS)],
+    )
+
+
+def futures_wallet() -> pd.DataFrame:
+    """USD-M wallet balances (free = available for new margin)."""
+    return _df(
+        "SELECT asset, free::DOUBLE AS available, (free + locked)::DOUBLE AS wallet "
+        "FROM balances WHERE market = 'futures' AND free + locked > 0 ORDER BY asset"
+    )
+
+
+def futures_positions() -> pd.DataFrame:
+    """Open USD-M positions, marked at the freshest mark price we hold."""
+    return _df(
+        """
+        SELECT p.symbol, CASE WHEN p.amount > 0 THEN 'LONG' ELSE 'SHORT' END AS side,
+               p.amount::DOUBLE AS size, p.entry_price::DOUBLE AS entry,
+               coalesce(m.mark_price, p.mark_price::DOUBLE) AS mark,
+               (coalesce(m.mark_price, p.mark_price::DOUBLE) - p.entry_price::DOUBLE)
+                   * p.amount::DOUBLE AS unrealized_pnl,
+               abs(p.amount::DOUBLE) * coalesce(m.mark_price, p.mark_price::DOUBLE) AS notional,
+               p.leverage, p.margin_type, p.isolated_margin::DOUBLE AS isolated_margin,
+               p.liquidation_price::DOUBLE AS liquidation_price
+        FROM positions p LEFT JOIN mark_prices m USING (symbol)
+        WHERE p.amount <> 0 ORDER BY notional DESC
+        """
+    )
+
+
+def equity_curve(days: int = 90) -> pd.DataFrame:
+    """Equity snapshots of the last `days` with the running peak and drawdown."""
+    return _df(
+        """
+        SELECT epoch_ms(time) AS time, equity::DOUBLE AS equity,
+               max(equity::DOUBLE) OVER (ORDER BY time) AS peak,
+               peak - equity AS drawdown,
+               CASE WHEN peak > 0 THEN (peak - equity) / peak * 100 END AS drawdown_pct
+        FROM equity WHERE time >= ? ORDER BY time
+        """,
+        [now_ms() - days * DAY_MS],
+    )
+
+
+def today_pnl() -> tuple[float | None, float | None]:
+    """Equity change since 00:00 UTC (in USDT and percent); None without snapshots."""
+    midnight = now_ms() // DAY_MS * DAY_MS
+    with _store().reader() as cur:
+        row = cur.execute(
+            """
+            SELECT coalesce(
+                       (SELECT equity FROM equity WHERE time <= ? ORDER BY time DESC LIMIT 1),
+                       (SELECT equity FROM equity WHERE time > ? ORDER BY time LIMIT 1))::DOUBLE,
+                   (SELECT equity FROM equity ORDER BY time DESC LIMIT 1)::DOUBLE
+            """,
+            [midnight, midnight],
+        ).fetchone()
+    start, last = row if row else (None, None)
+    if start is None or last is None:
+        return None, None
+    return last - start, (last - start) / start * 100 if start else None
+
+
+# --- configuration ------------------------------------------------------------------------------
+
+
+def latest_config(kind: str) -> ConfigVersion | None:
+    """The newest stored version of a configuration kind (risk, trading, kill_switch, ...)."""
+    with _store().reader() as cur:
+        return load_latest_config(cur, kind)
+
+
+def config_changes(kinds: tuple[str, ...]) -> pd.DataFrame:
+    """Every change to the given configuration kinds, newest first: who, when, what."""
+    rows = []
+    with _store().reader() as cur:
+        for kind in kinds:
+            for version in config_history(cur, kind):
+                for change in version.changes:
+                    rows.append(
+                        {"changed": pd.to_datetime(version.changed_ms, unit="ms", utc=True),
+                         "kind": kind, "version": version.version, "actor": version.actor,
+                         "field": change.field, "before": _text(change.before),
+                         "after": _text(change.after)}
+                    )  # fmt: skip
+    columns = ["changed", "kind", "version", "actor", "field", "before", "after"]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.sort_values("changed", ascending=False, ignore_index=True)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def fills_since(since_ms: int) -> pd.DataFrame:
+    """Fills at or after `since_ms`, oldest first, at most 10 (for toasts)."""
+    return _df(
+        "SELECT time AS time_ms, market, symbol, side, price::DOUBLE AS price, qty::DOUBLE AS qty "
+        "FROM fills WHERE time >= ? ORDER BY time LIMIT 10",
+        [since_ms],
+    )
+
+
+def current_leverage(symbol: str) -> int:
+    """The symbol's futures leverage as last set or reported (1 when never set)."""
+    with _store().reader() as cur:
+        row = cur.execute("SELECT leverage FROM positions WHERE symbol = ?", [symbol]).fetchone()
+    if row and row[0]:
+        return int(row[0])
+    trading = get_engine().trading
+    return int(trading.leverage.get(symbol, 1)) if trading is not None else 1
+
+
+def market_unavailable(market: MarketType) -> str | None:
+    """Why the engine cannot use `market` (no exchangeInfo at start), or None when it can."""
+    exchange = get_engine().exchange
+    if exchange is None:
+        return "the engine has no exchange connection"
+    return exchange.unavailable.get(market)

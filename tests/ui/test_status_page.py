@@ -9,7 +9,7 @@ from tests.ui.conftest import open_app
 
 
 def test_status_page_renders_with_a_running_engine(app_env):
-    at = open_app()
+    at = open_app("app_pages/status.py")
     eventually(lambda: not queries.recent_events().empty)  # events land with the next flush
     at.run()
     assert not at.exception
@@ -37,7 +37,7 @@ def test_every_session_shares_one_engine_and_release_stops_it(app_env):
 
 
 def test_the_page_says_so_when_the_engine_is_not_answering(app_env):
-    at = open_app()
+    at = open_app("app_pages/status.py")
     get_engine().stop()
     at.run()
     assert any("not answering" in e.value for e in at.error)

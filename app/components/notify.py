@@ -1,0 +1,32 @@
+"""Toasts for what happened since this browser session last looked: fills and refusals."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import queries
+
+TOAST_KINDS = ("order_refused", "order_rejected", "kill_switch.tripped", "kill_switch.reset")
+_SEEN = "_notify_seen_event_id"
+_SEEN_FILL = "_notify_seen_fill_ms"
+
+
+def toast_news() -> None:
+    """Toast new fills and refusals; the first call of a session only marks where it starts."""
+    if _SEEN not in st.session_state:
+        st.session_state[_SEEN] = queries.last_event_id()
+        st.session_state[_SEEN_FILL] = queries.now_ms()
+        return
+    for event in queries.events_since(st.session_state[_SEEN], TOAST_KINDS).itertuples():
+        icon = ":material/block:" if event.level != "info" else ":material/info:"
+        st.toast(event.message, icon=icon)
+        st.session_state[_SEEN] = int(event.id)
+    since = st.session_state[_SEEN_FILL]
+    fills = queries.fills_since(since)
+    for fill in fills.itertuples():
+        st.toast(
+            f"Filled: {fill.side} {fill.qty:g} {fill.symbol} @ {fill.price:g} ({fill.market})",
+            icon=":material/check_circle:",
+        )
+    if not fills.empty:
+        st.session_state[_SEEN_FILL] = int(fills["time_ms"].max()) + 1

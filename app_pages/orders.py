@@ -1,0 +1,81 @@
+"""Trade: chart, order ticket, open orders, order and fill history."""
+
+import streamlit as st
+
+from app import charts, queries
+from app.components.feedback import last_reply
+from app.components.notify import toast_news
+from app.components.order_tables import cancel_all_control, history_table, open_orders_table
+from app.components.order_ticket import order_ticket
+from app.runtime import get_engine
+from engine.models import MarketType
+
+INTERVALS = list(queries.INTERVAL_MS)
+REFRESH_S = get_engine().settings.status_refresh_s
+
+st.title("Trade")
+last_reply()
+top = st.columns([1.2, 1.6, 2.2], vertical_alignment="bottom")
+with top[0]:
+    market = MarketType(
+        st.segmented_control("Market", [m.value for m in MarketType], default="spot",
+                             key="trade_market") or "spot"
+    )  # fmt: skip
+if (reason := queries.market_unavailable(market)) is not None:
+    st.warning(f"The {market} market is unavailable on this connection: {reason}")
+    st.stop()
+symbols = list(queries.selected_pairs(market))
+if not symbols:
+    listed = queries.symbol_catalogue()
+    symbols = list(listed.loc[listed["market"] == market.value, "symbol"])
+if not symbols:
+    st.error(f"The {market} market lists no symbols: see the Status page.")
+    st.stop()
+symbol = top[1].selectbox("Symbol", symbols, key=f"trade_symbol_{market}")
+with top[2]:
+    interval = st.segmented_control("Interval", INTERVALS, default="1m", key="trade_interval")
+interval = interval or "1m"
+
+chart_col, ticket_col = st.columns([3, 1.25])
+
+
+@st.fragment(run_every=REFRESH_S)
+def live_chart() -> None:
+    toast_news()
+    bars = queries.candles(market, symbol, interval)
+    if bars.empty:
+        st.info(f"No {symbol} candles stored yet; they arrive with the next backfill.")
+        return
+    fills = queries.fills_between(market, symbol, bars["time"].iloc[0])
+    orders = queries.open_orders(market, symbol)
+    last = bars["close"].iloc[-1]
+    change = (last / bars["open"].iloc[0] - 1) * 100
+    st.plotly_chart(
+        charts.candlestick(bars, fills, orders, f"{symbol} {last:,.8g}  ({change:+.2f}% shown)"),
+        config={"displaylogo": False},
+        key="trade_chart",
+    )
+
+
+with chart_col:
+    live_chart()
+with ticket_col:
+    order_ticket(market, symbol)
+
+open_tab, orders_tab, fills_tab = st.tabs(["Open orders", "Order history", "Fills"])
+
+
+@st.fragment(run_every=REFRESH_S)
+def live_open_orders() -> None:
+    orders = queries.open_orders()
+    open_orders_table(orders)
+    here = orders[(orders["market"] == market.value) & (orders["symbol"] == symbol)]
+    cancel_all_control(market, symbol, len(here))
+
+
+with open_tab:
+    live_open_orders()
+with orders_tab:
+    history_table("orders")
+with fills_tab:
+    history_table("fills")

@@ -1,0 +1,44 @@
+"""Helpers for the desk's AppTest tests: look at the simulator and the database directly."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from typing import Any
+
+from streamlit.testing.v1 import AppTest
+
+from app.runtime import get_runtime
+
+
+def sim_get(path: str) -> dict[str, Any]:
+    simulator = get_runtime().simulator
+    assert simulator is not None, "these tests run in sim mode"
+    with urllib.request.urlopen(f"{simulator.urls.base_url}{path}", timeout=5) as response:
+        return json.loads(response.read())
+
+
+def spot_orders_placed() -> int:
+    """Orders the simulator's spot venue accepted or rejected so far (what reached it)."""
+    stats = sim_get("/_sim/stats").get("spot_orders", {})
+    return int(stats.get("orders_placed", 0)) + int(stats.get("orders_rejected", 0))
+
+
+def db(sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    store = get_runtime().engine.store
+    assert store is not None
+    with store.reader() as cur:
+        return cur.execute(sql, params or []).fetchall()
+
+
+def button(at: AppTest, label: str):
+    """The one button whose label is `label` (fails clearly when there is none or several)."""
+    found = [b for b in at.button if b.label == label]
+    assert len(found) == 1, (
+        f"{len(found)} buttons labelled {label!r}: {[b.label for b in at.button]}"
+    )
+    return found[0]
+
+
+def texts(at: AppTest, kind: str) -> list[str]:
+    return [element.value for element in getattr(at, kind)]
