@@ -380,10 +380,13 @@ class TradingComponent:
         symbol = command.symbol
         try:
             if command.market is MarketType.SPOT:
-                raw = await client.signed(lambda c: c.cancel_open_orders(symbol=symbol))
+                raw = await client.signed(lambda c: c.cancel_all_open_orders(symbol=symbol))
                 updates = [schemas.order_from_spot_response(o) for o in raw if "orderId" in o]
             else:
                 await client.signed(lambda c: c.futures_cancel_all_open_orders(symbol=symbol))
+                await client.signed(
+                    lambda c: c.futures_cancel_all_algo_open_orders(symbol=symbol)
+                )
                 updates = []
         except NotFound:
             return _reply(command, True, f"No open {command.market} orders on {symbol}.")

@@ -12,6 +12,8 @@ import time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel
+
 from engine import pnl
 from engine.commands import (
     CancelAllOrders,
@@ -318,9 +320,10 @@ class RiskComponent:
     async def _transition(self, transition: Transition) -> bool:
         if transition.event is None:
             return False
-        self.kill_switch = transition.state
-        state = transition.state.model_dump(mode="json")
-        actor = transition.state.tripped_by or transition.state.reset_by or AUTOMATIC_ACTOR
+        self.kill_switch = state = transition.state
+        actor = state.tripped_by or state.reset_by or AUTOMATIC_ACTOR
+        if not state.on:
+            actor = state.reset_by or actor
         await self._engine.store.write(
             lambda con: save_config_version(con, "kill_switch", state, actor, _now_ms())
         )
@@ -399,7 +402,7 @@ class RiskComponent:
         except ConfigError as exc:
             problems = [{"field": p.field, "reason": p.reason} for p in exc.problems]
             return _reply(command, False, str(exc), "invalid_config", problems=problems)
-        version = await self._save("risk", config.model_dump(mode="json"), command.actor)
+        version = await self._save("risk", config, command.actor)
         self.risk = config
         return _reply(command, True, f"Risk configuration saved as version {version}.",
                       version=version)  # fmt: skip
@@ -414,7 +417,7 @@ class RiskComponent:
         except ConfigError as exc:
             problems = [{"field": p.field, "reason": p.reason} for p in exc.problems]
             return _reply(command, False, str(exc), "invalid_config", problems=problems)
-        version = await self._save("trading", config.model_dump(mode="json"), command.actor)
+        version = await self._save("trading", config, command.actor)
         self.trading = config
         await self._apply_pairs(command, config)
         return _reply(command, True, f"Trading configuration saved as version {version}.",
@@ -431,7 +434,7 @@ class RiskComponent:
                 select = SelectPairs(actor=command.actor, market=market, symbols=pairs)
                 await market_data._on_select_pairs(select)
 
-    async def _save(self, kind: str, config: dict[str, Any], actor: str) -> int:
+    async def _save(self, kind: str, config: BaseModel, actor: str) -> int:
         return await self._engine.store.write(
             lambda con: save_config_version(con, kind, config, actor, _now_ms())
         )

@@ -227,11 +227,19 @@ class Store:
 
     def write_sync(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         """Run `work(con)` on the writer thread and wait for it (for non-async callers)."""
-        return self._executor.submit(work, self._con).result()
+        return self._executor.submit(self._settled, work).result()
 
     async def write(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         """Run `work(con)` on the writer thread without blocking the event loop."""
-        return await asyncio.wrap_future(self._executor.submit(work, self._con))
+        return await asyncio.wrap_future(self._executor.submit(self._settled, work))
+
+    def _settled(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        # DuckDB 2.0 refuses further work on a connection whose last result was not read to
+        # its end (a fetchone(), or a failed step): finish it, whatever `work` did.
+        try:
+            return work(self._con)
+        finally:
+            self._con.complete()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """Return a new reader cursor; the caller owns it and closes it."""
