@@ -56,7 +56,7 @@ class SyntheticParams:
     )
     t_df: float = 3.5
     slow_half_life_min: float = 1440.0
-    slow_sd: float = 0.6
+    slow_sd: float = 0.65
     fast_half_life_min: float = 3.0
     fast_sd: float = 0.6
     intraday_amplitude: float = 0.2  # of log-volatility
@@ -64,8 +64,8 @@ class SyntheticParams:
     market_symbol: str = "BTCUSDT"
     market_return_corr: float = 0.7
     market_vol_corr: float = 0.8
-    jumps_per_day: float = 2.0
-    jump_size: float = 8.0  # jump sd in units of the minute's volatility
+    jumps_per_day: float = 3.0
+    jump_size: float = 5.0  # jump sd in units of the minute's volatility
     volume_vol_power: float = 1.0
     volume_noise_sd: float = 0.45
     volume_move_floor: float = 0.35  # volume ~ (floor + |move| / vol)
