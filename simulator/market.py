@@ -148,7 +148,7 @@ class _SymbolBook:
         self.minutes.apply(chunk, self.quote_unit)
         self.seconds.apply(chunk, self.quote_unit)
         self.seconds.trim_to(SECONDS_KEPT)
-        self._print_trades(chunk)
+        self._print_trades(chunk, first_id=self.next_trade_id)
         self.next_trade_id += int(chunk.trades.sum())
         self.last_ticks = int(chunk.price[-1])
         self.last_time_ms = int(chunk.time_ms[-1])
@@ -157,8 +157,34 @@ class _SymbolBook:
         self.minutes.extend_to(time_ms)
         self.seconds.extend_to(time_ms)
 
-    def _print_trades(self, chunk: PathChunk) -> None:
-        """Slice the newest samples' volume into trades on the tape (only what the tape keeps)."""
+    def print_last_history_minute(self) -> None:
+        """Put the last history minute's trades on the tape, so it is not empty at start."""
+        minutes = self.minutes
+        if not len(minutes):
+            return
+        last = minutes.columns(len(minutes) - 1)
+        trades = int(last.trades[0])
+        if not trades:
+            return
+        count = min(trades, int(last.volume[0]), TAPE_LENGTH)
+        if not count:
+            return
+        times = int(last.start_ms) + np.linspace(0, MINUTE_MS - 1, count).astype(np.int64)
+        prices = np.full(count, int(last.close[0]), dtype=np.int64)
+        prices[0] = int(last.open[0])
+        if count > 2:
+            prices[count // 3] = int(last.high[0])
+            prices[2 * count // 3] = int(last.low[0])
+        share = int(last.volume[0]) // count
+        volume = np.full(count, share, dtype=np.int64)
+        volume[-1] += int(last.volume[0]) - share * count
+        buys = np.where(np.arange(count) % 2 == 0, volume, 0)
+        chunk = PathChunk(times, prices, volume, np.ones(count, dtype=np.int64), buys)
+        self._print_trades(chunk, first_id=self.next_trade_id - count)
+
+    def _print_trades(self, chunk: PathChunk, first_id: int) -> None:
+        """Slice the newest samples' volume into trades on the tape (only what the tape keeps);
+        the chunk's first trade has id ``first_id``."""
         counts = chunk.trades
         ends = np.cumsum(counts)
         total = int(ends[-1])
@@ -167,15 +193,17 @@ class _SymbolBook:
             n = int(counts[i])
             if not n:
                 continue
-            first_id = self.next_trade_id + int(ends[i]) - n
+            sample_first_id = first_id + int(ends[i]) - n
             volume = int(chunk.volume[i])
             is_buyer_maker = 2 * int(chunk.buy_volume[i]) < volume
             base, extra = divmod(volume, n)
             price = self.price(chunk.price[i])
-            for j in range(n):
+            # more trades than volume steps (a coarse step in a replayed file): the ids are
+            # still used up, but only trades with a quantity are printed
+            for j in range(n if base else extra):
                 self.tape.append(
                     Trade(
-                        id=first_id + j,
+                        id=sample_first_id + j,
                         symbol=self.spec.symbol,
                         price=price,
                         qty=self.qty(base + (1 if j < extra else 0)),
@@ -229,7 +257,7 @@ class Market:
             self._books[spec.symbol] = _SymbolBook(spec, feed)
         self._now_ms = feed.history_end_ms
         for book in self._books.values():
-            self._seed_tape(book)
+            book.print_last_history_minute()
         self.advance(feed.start_ms)
 
     # ----- clock -----
@@ -265,31 +293,6 @@ class Market:
             Tick(symbol, int(t), book.price(p), book.qty(v))
             for t, p, v in zip(chunk.time_ms, chunk.price, chunk.volume, strict=True)
         ]
-
-    def _seed_tape(self, book: _SymbolBook) -> None:
-        """Put the last history minute's trades on the tape, so it is not empty at start."""
-        minutes = book.minutes
-        if not len(minutes):
-            return
-        last = minutes.columns(len(minutes) - 1)
-        trades = int(last.trades[0])
-        if not trades:
-            return
-        count = min(trades, TAPE_LENGTH)
-        times = int(last.start_ms) + np.linspace(0, MINUTE_MS - 1, count).astype(np.int64)
-        prices = np.full(count, int(last.close[0]), dtype=np.int64)
-        prices[0] = int(last.open[0])
-        if count > 2:
-            prices[count // 3] = int(last.high[0])
-            prices[2 * count // 3] = int(last.low[0])
-        share = int(last.volume[0]) // count
-        volume = np.full(count, share, dtype=np.int64)
-        volume[-1] += int(last.volume[0]) - share * count
-        buys = np.where(np.arange(count) % 2 == 0, volume, 0)
-        chunk = PathChunk(times, prices, volume, np.ones(count, dtype=np.int64), buys)
-        book.next_trade_id -= count
-        book._print_trades(chunk)
-        book.next_trade_id += count
 
     # ----- reading -----
 

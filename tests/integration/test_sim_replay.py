@@ -214,3 +214,19 @@ def test_a_replay_is_the_same_however_the_clock_advances() -> None:
         assert [(*ohlcv(x), x.trades, x.taker_buy_volume) for x in a] == [
             (*ohlcv(x), x.trades, x.taker_buy_volume) for x in b
         ]
+
+
+def test_more_trades_than_volume_steps_print_no_empty_trades(tmp_path: Path) -> None:
+    t0 = 1_600_000_000_000 - 1_600_000_000_000 % HOUR_MS
+    rows = [f"{t0 + i * MINUTE_MS},10,11,9,10,3,{t0 + i * MINUTE_MS + 59_999},30,50,1,10,0"
+            for i in range(180)]  # fmt: skip
+    path = tmp_path / "XYZUSDT-1m.csv"
+    path.write_text("\n".join(rows) + "\n")
+    symbol = spec("XYZUSDT", "0.01", "1")
+    market, _ = replay_market(path, symbol, "?history=1h")
+    market.advance(START_MS + 10 * MINUTE_MS)
+    trades = market.recent_trades("XYZUSDT", 1000)
+    assert trades and all(t.qty >= 1 for t in trades)
+    assert [t.id for t in trades] == sorted({t.id for t in trades})
+    bar = market.klines("XYZUSDT", "1m", start_ms=START_MS + MINUTE_MS, limit=1)[0]
+    assert (bar.volume, bar.trades, bar.taker_buy_volume) == (3, 50, 1)
