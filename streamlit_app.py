@@ -17,9 +17,14 @@ pages = {
     "Trading": [
         page("app_pages/orders.py", "Trade", ":material/swap_vert:", "trade", default=True),
         page("app_pages/pairs.py", "Pairs", ":material/list:", "pairs"),
+        page("app_pages/portfolio.py", "Portfolio", ":material/account_balance_wallet:",
+             "portfolio"),
+        page("app_pages/risk.py", "Risk", ":material/shield:", "risk"),
     ],
     "System": [
         page("app_pages/status.py", "Status", ":material/monitor_heart:", "status"),
+        page("app_pages/settings.py", "Settings", ":material/settings:", "settings"),
+        page("app_pages/explore.py", "Explore", ":material/database:", "explore"),
     ],
 }  # fmt: skip
 st.navigation(pages).run()

@@ -35,24 +35,39 @@ def candlestick(
     `candles`: time, open, high, low, close, volume. `fills`: time, side, price, qty.
     `open_orders`: side, price, stop_price, quantity, order_type.
     """
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.78, 0.22],
-                        vertical_spacing=0.02)  # fmt: skip
+    fig = make_subplots(
+        rows=2, cols=1, shared_xaxes=True, row_heights=[0.78, 0.22], vertical_spacing=0.02
+    )
     fig.add_trace(
         go.Candlestick(
-            x=candles["time"], open=candles["open"], high=candles["high"], low=candles["low"],
-            close=candles["close"], name="price", increasing_line_color=UP,
-            decreasing_line_color=DOWN, showlegend=False,
+            x=candles["time"],
+            open=candles["open"],
+            high=candles["high"],
+            low=candles["low"],
+            close=candles["close"],
+            name="price",
+            increasing_line_color=UP,
+            decreasing_line_color=DOWN,
+            showlegend=False,
         ),
-        row=1, col=1,
-    )  # fmt: skip
+        row=1,
+        col=1,
+    )
     colours = [
         UP if c >= o else DOWN for o, c in zip(candles["open"], candles["close"], strict=True)
     ]
     fig.add_trace(
-        go.Bar(x=candles["time"], y=candles["volume"], marker_color=colours, name="volume",
-               showlegend=False, opacity=0.6),
-        row=2, col=1,
-    )  # fmt: skip
+        go.Bar(
+            x=candles["time"],
+            y=candles["volume"],
+            marker_color=colours,
+            name="volume",
+            showlegend=False,
+            opacity=0.6,
+        ),
+        row=2,
+        col=1,
+    )
     if fills is not None and not fills.empty:
         _add_fills(fig, fills)
     if open_orders is not None and not open_orders.empty:
@@ -69,13 +84,22 @@ def _add_fills(fig: go.Figure, fills: pd.DataFrame) -> None:
             continue
         fig.add_trace(
             go.Scatter(
-                x=part["time"], y=part["price"], mode="markers", name=f"my {side.lower()}s",
-                marker={"symbol": symbol, "size": 11, "color": colour,
-                        "line": {"width": 1, "color": "white"}},
-                customdata=part["qty"], hovertemplate="%{y} × %{customdata}<extra>fill</extra>",
+                x=part["time"],
+                y=part["price"],
+                mode="markers",
+                name=f"my {side.lower()}s",
+                marker={
+                    "symbol": symbol,
+                    "size": 11,
+                    "color": colour,
+                    "line": {"width": 1, "color": "white"},
+                },
+                customdata=part["qty"],
+                hovertemplate="%{y} × %{customdata}<extra>fill</extra>",
             ),
-            row=1, col=1,
-        )  # fmt: skip
+            row=1,
+            col=1,
+        )
 
 
 def _add_open_orders(fig: go.Figure, orders: pd.DataFrame) -> None:
@@ -85,31 +109,49 @@ def _add_open_orders(fig: go.Figure, orders: pd.DataFrame) -> None:
             continue
         colour = UP if order.side == "BUY" else DOWN
         fig.add_hline(
-            y=float(level), line={"color": colour, "dash": "dash", "width": 1},
+            y=float(level),
+            line={"color": colour, "dash": "dash", "width": 1},
             annotation_text=f"{order.side} {order.order_type} {order.quantity:g}",
-            annotation_position="top left", annotation_font_color=colour, row=1, col=1,
-        )  # fmt: skip
+            annotation_position="top left",
+            annotation_font_color=colour,
+            row=1,
+            col=1,
+        )
 
 
 def equity_and_drawdown(equity: pd.DataFrame) -> go.Figure:
     """Equity curve with its running peak, and the drawdown (percent) below it."""
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3],
-                        vertical_spacing=0.04)  # fmt: skip
+    fig = make_subplots(
+        rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.04
+    )
     fig.add_trace(
-        go.Scatter(x=equity["time"], y=equity["equity"], name="equity",
-                   line={"color": ACCENT, "width": 2}),
-        row=1, col=1,
-    )  # fmt: skip
+        go.Scatter(
+            x=equity["time"], y=equity["equity"], name="equity", line={"color": ACCENT, "width": 2}
+        ),
+        row=1,
+        col=1,
+    )
     fig.add_trace(
-        go.Scatter(x=equity["time"], y=equity["peak"], name="peak",
-                   line={"color": "#888", "width": 1, "dash": "dot"}),
-        row=1, col=1,
-    )  # fmt: skip
+        go.Scatter(
+            x=equity["time"],
+            y=equity["peak"],
+            name="peak",
+            line={"color": "#888", "width": 1, "dash": "dot"},
+        ),
+        row=1,
+        col=1,
+    )
     fig.add_trace(
-        go.Scatter(x=equity["time"], y=-equity["drawdown_pct"], name="drawdown %", fill="tozeroy",
-                   line={"color": DOWN, "width": 1}),
-        row=2, col=1,
-    )  # fmt: skip
+        go.Scatter(
+            x=equity["time"],
+            y=-equity["drawdown_pct"],
+            name="drawdown %",
+            fill="tozeroy",
+            line={"color": DOWN, "width": 1},
+        ),
+        row=2,
+        col=1,
+    )
     fig.update_yaxes(title_text="USDT", row=1, col=1)
     fig.update_yaxes(title_text="%", row=2, col=1)
     return _layout(fig, 380)
@@ -130,8 +172,16 @@ def allocation(balances: pd.DataFrame, positions: pd.DataFrame) -> go.Figure:
             margin = row.notional / (row.leverage if pd.notna(row.leverage) and row.leverage else 1)
             labels.append(f"{row.symbol} (futures margin)")
             values.append(float(margin))
-    fig = go.Figure(go.Pie(labels=labels, values=values, hole=0.55, sort=True,
-                           textinfo="label+percent", showlegend=False))  # fmt: skip
+    fig = go.Figure(
+        go.Pie(
+            labels=labels,
+            values=values,
+            hole=0.55,
+            sort=True,
+            textinfo="label+percent",
+            showlegend=False,
+        )
+    )
     return _layout(fig, 320)
 
 
@@ -140,8 +190,11 @@ def quick_chart(frame: pd.DataFrame) -> go.Figure | None:
 
     Returns None when there is nothing to draw (no numeric column, or fewer than two rows).
     """
-    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])
-               and not pd.api.types.is_bool_dtype(frame[c])]  # fmt: skip
+    numeric = [
+        c
+        for c in frame.columns
+        if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+    ]
     if len(frame) < 2 or not numeric:
         return None
     x = _x_column(frame, numeric)

@@ -7,12 +7,15 @@ same time on a year of data as on an hour of it.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from app.runtime import get_engine
+from app.sql_guard import check_select
 from engine.config_versions import ConfigVersion, config_history, load_latest_config
 from engine.models import MarketType, OrderStatus, TradingPair
 from engine.portfolio import STABLECOINS
@@ -20,9 +23,13 @@ from engine.store import TABLES, Store
 
 OPEN_STATUSES = tuple(s.value for s in OrderStatus if s.is_open)
 INTERVAL_MS = {
-    "1m": 60_000, "5m": 300_000, "15m": 900_000, "1h": 3_600_000, "4h": 14_400_000,
+    "1m": 60_000,
+    "5m": 300_000,
+    "15m": 900_000,
+    "1h": 3_600_000,
+    "4h": 14_400_000,
     "1d": 86_400_000,
-}  # fmt: skip
+}
 DAY_MS = 86_400_000
 
 
@@ -85,10 +92,15 @@ def symbol_catalogue() -> pd.DataFrame:
     exchange = get_engine().exchange
     pairs = exchange.pairs.values() if exchange is not None else []
     rows = [
-        {"market": str(p.market), "symbol": p.symbol, "base": p.base, "quote": p.quote,
-         "status": p.status}
+        {
+            "market": str(p.market),
+            "symbol": p.symbol,
+            "base": p.base,
+            "quote": p.quote,
+            "status": p.status,
+        }
         for p in pairs
-    ]  # fmt: skip
+    ]
     frame = pd.DataFrame(rows, columns=["market", "symbol", "base", "quote", "status"])
     return frame.sort_values(["market", "symbol"], ignore_index=True)
 
@@ -277,7 +289,8 @@ def spot_balances() -> pd.DataFrame:
         """
         SELECT b.asset, b.free::DOUBLE AS free, b.locked::DOUBLE AS locked,
                (b.free + b.locked)::DOUBLE AS total,
-               CASE WHEN b.asset IN (SELECT unnest(?)) THEN 1.0 ELSE t.last_price END AS price,
+               CASE WHEN list_contains(?::VARCHAR[], b.asset) THEN 1.0 ELSE t.last_price END
+                   AS price,
                total * price AS value_usdt, epoch_ms(b.updated_ms) AS updated
         FROM balances b
         LEFT JOIN tickers t ON t.market = 'spot' AND t.symbol = b.asset || 'USDT'
@@ -364,11 +377,16 @@ def config_changes(kinds: tuple[str, ...]) -> pd.DataFrame:
             for version in config_history(cur, kind):
                 for change in version.changes:
                     rows.append(
-                        {"changed": pd.to_datetime(version.changed_ms, unit="ms", utc=True),
-                         "kind": kind, "version": version.version, "actor": version.actor,
-                         "field": change.field, "before": _text(change.before),
-                         "after": _text(change.after)}
-                    )  # fmt: skip
+                        {
+                            "changed": pd.to_datetime(version.changed_ms, unit="ms", utc=True),
+                            "kind": kind,
+                            "version": version.version,
+                            "actor": version.actor,
+                            "field": change.field,
+                            "before": _text(change.before),
+                            "after": _text(change.after),
+                        }
+                    )
     columns = ["changed", "kind", "version", "actor", "field", "before", "after"]
     frame = pd.DataFrame(rows, columns=columns)
     return frame.sort_values("changed", ascending=False, ignore_index=True)
@@ -403,3 +421,56 @@ def market_unavailable(market: MarketType) -> str | None:
     if exchange is None:
         return "the engine has no exchange connection"
     return exchange.unavailable.get(market)
+
+
+# --- explore ------------------------------------------------------------------------------------
+
+SAVED_QUERIES = {
+    "Fills per symbol and day": (
+        "SELECT symbol, date_trunc('day', epoch_ms(time)) AS day, count(*) AS fills,\n"
+        "       sum(quote_qty)::DOUBLE AS volume_usdt, sum(commission)::DOUBLE AS fees\n"
+        "FROM fills GROUP BY ALL ORDER BY day DESC, symbol"
+    ),
+    "Hourly closes, BTCUSDT spot, last 2 days": (
+        "SELECT epoch_ms(open_time // 3600000 * 3600000) AS hour,\n"
+        "       arg_max(close, open_time) AS close, sum(volume) AS volume\n"
+        "FROM klines\n"
+        "WHERE market = 'spot' AND symbol = 'BTCUSDT' AND interval = '1m'\n"
+        "  AND open_time >= (epoch_ms(now()::TIMESTAMP) - 2 * 86400000)\n"
+        "GROUP BY 1 ORDER BY 1"
+    ),
+    "Orders by status": (
+        "SELECT status, market, count(*) AS orders FROM orders GROUP BY ALL ORDER BY orders DESC"
+    ),
+    "Equity curve": (
+        "SELECT epoch_ms(time) AS time, equity::DOUBLE AS equity FROM equity ORDER BY time"
+    ),
+    "Warnings and errors": (
+        "SELECT epoch_ms(time) AS time, level, kind, message FROM events\n"
+        "WHERE level <> 'info' ORDER BY id DESC LIMIT 200"
+    ),
+}
+
+
+class QueryFailed(RuntimeError):
+    """DuckDB could not run the query (or it was interrupted); the message is DuckDB's."""
+
+
+def run_select(
+    sql: str, max_rows: int = 10_000, timeout_s: float = 10.0
+) -> tuple[pd.DataFrame, bool]:
+    """Run SQL that `app.sql_guard.check_select` passed; return at most `max_rows` rows and
+    whether there were more. A query still running after `timeout_s` is interrupted."""
+    checked = check_select(sql)
+    with _store().reader() as cur:
+        timer = threading.Timer(timeout_s, cur.interrupt)
+        timer.start()
+        try:
+            frame = cur.execute(f"SELECT * FROM ({checked.sql}) LIMIT {int(max_rows) + 1}").df()
+        except duckdb.InterruptException:
+            raise QueryFailed(f"Stopped after {timeout_s:g} s; narrow the query.") from None
+        except duckdb.Error as exc:
+            raise QueryFailed(str(exc)) from None
+        finally:
+            timer.cancel()
+    return frame.head(max_rows), len(frame) > max_rows

@@ -18,9 +18,11 @@ last_reply()
 top = st.columns([1.2, 1.6, 2.2], vertical_alignment="bottom")
 with top[0]:
     market = MarketType(
-        st.segmented_control("Market", [m.value for m in MarketType], default="spot",
-                             key="trade_market") or "spot"
-    )  # fmt: skip
+        st.segmented_control(
+            "Market", [m.value for m in MarketType], default="spot", key="trade_market"
+        )
+        or "spot"
+    )
 if (reason := queries.market_unavailable(market)) is not None:
     st.warning(f"The {market} market is unavailable on this connection: {reason}")
     st.stop()

@@ -3,7 +3,14 @@
 import streamlit as st
 
 from app import commands, queries
-from app.components.status import engine_metrics, human_bytes, task_table
+from app.components.status import (
+    connection_metrics,
+    engine_metrics,
+    human_bytes,
+    rest_table,
+    stream_table,
+    task_table,
+)
 from app.runtime import get_engine
 
 st.title("Status")
@@ -16,6 +23,18 @@ def live_status() -> None:
         st.error(f"The engine is not answering: {reply.message}")
         return
     engine_metrics(reply.data)
+    connection_metrics(reply.data)
+    unavailable = (reply.data.get("exchange") or {}).get("unavailable_markets") or {}
+    for market, reason in unavailable.items():
+        st.warning(f"The {market} market is unavailable: {reason}")
+
+    streams, rest = st.columns(2)
+    with streams:
+        st.subheader("Streams")
+        stream_table(reply.data)
+    with rest:
+        st.subheader("REST")
+        rest_table(reply.data)
 
     left, right = st.columns([1, 2])
     with left:

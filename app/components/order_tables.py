@@ -22,8 +22,11 @@ def open_orders_table(orders: pd.DataFrame) -> None:
         return
     widths = [1.1, 1.1, 0.8, 1.3, 1.2, 1.2, 1.2, 1.4, 0.9]
     head = st.columns(widths)
-    for col, name in zip(head, ["Symbol", "Market", "Side", "Type", "Price", "Quantity",
-                                "Filled", "Status", ""], strict=True):  # fmt: skip
+    for col, name in zip(
+        head,
+        ["Symbol", "Market", "Side", "Type", "Price", "Quantity", "Filled", "Status", ""],
+        strict=True,
+    ):
         col.markdown(f"**{name}**")
     for order in orders.head(MAX_ROWS_WITH_BUTTONS).itertuples():
         cols = st.columns(widths, vertical_alignment="center")
@@ -44,8 +47,10 @@ def open_orders_table(orders: pd.DataFrame) -> None:
             show_reply(reply, success_toast=True)
             st.rerun()
     if len(orders) > MAX_ROWS_WITH_BUTTONS:
-        st.caption(f"{len(orders) - MAX_ROWS_WITH_BUTTONS} older open orders not shown here; "
-                   "see the order history.")  # fmt: skip
+        st.caption(
+            f"{len(orders) - MAX_ROWS_WITH_BUTTONS} older open orders not shown here; "
+            "see the order history."
+        )
 
 
 def plain(value: float | None) -> str:
@@ -78,22 +83,32 @@ def cancel_all_control(market: MarketType, symbol: str, count: int) -> None:
 def history_filters(key: str) -> dict[str, object]:
     """Filters shared by the order and fill history."""
     cols = st.columns(5)
-    market = cols[0].selectbox("Market", ["", "spot", "futures"], key=f"{key}_market",
-                               format_func=lambda v: v or "all")  # fmt: skip
-    symbol = cols[1].selectbox("Symbol", ["", *queries.order_symbols()], key=f"{key}_symbol",
-                               format_func=lambda v: v or "all")  # fmt: skip
-    side = cols[2].selectbox("Side", ["", "BUY", "SELL"], key=f"{key}_side",
-                             format_func=lambda v: v or "both")  # fmt: skip
-    since = cols[3].date_input("Since (UTC)", value=dt.date.today() - dt.timedelta(days=30),
-                               key=f"{key}_since")  # fmt: skip
+    market = cols[0].selectbox(
+        "Market", ["", "spot", "futures"], key=f"{key}_market", format_func=lambda v: v or "all"
+    )
+    symbol = cols[1].selectbox(
+        "Symbol",
+        ["", *queries.order_symbols()],
+        key=f"{key}_symbol",
+        format_func=lambda v: v or "all",
+    )
+    side = cols[2].selectbox(
+        "Side", ["", "BUY", "SELL"], key=f"{key}_side", format_func=lambda v: v or "both"
+    )
+    since = cols[3].date_input(
+        "Since (UTC)", value=dt.date.today() - dt.timedelta(days=30), key=f"{key}_since"
+    )
     filters: dict[str, object] = {
-        "market": market or None, "symbol": symbol or None, "side": side or None,
+        "market": market or None,
+        "symbol": symbol or None,
+        "side": side or None,
         "since_ms": int(dt.datetime.combine(since, dt.time(), dt.UTC).timestamp() * 1000),
-    }  # fmt: skip
+    }
     if key == "orders":
         statuses = ["", *[s.value for s in OrderStatus]]
-        status = cols[4].selectbox("Status", statuses, key=f"{key}_status",
-                                   format_func=lambda v: v or "any")  # fmt: skip
+        status = cols[4].selectbox(
+            "Status", statuses, key=f"{key}_status", format_func=lambda v: v or "any"
+        )
         filters["status"] = status or None
     return filters
 

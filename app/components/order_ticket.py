@@ -27,10 +27,12 @@ def order_ticket(market: MarketType, symbol: str) -> None:
     last = queries.last_price(market, symbol)
     reference = Decimal(str(last)) if last is not None else None
     k = f"ticket_{market}_{symbol}"
-    side = Side(st.segmented_control("Side", ["BUY", "SELL"], default="BUY", key=f"{k}_side")
-                or "BUY")  # fmt: skip
-    order_type = st.selectbox("Type", list(TYPE_LABELS), format_func=TYPE_LABELS.get,
-                              key=f"{k}_type")  # fmt: skip
+    side = Side(
+        st.segmented_control("Side", ["BUY", "SELL"], default="BUY", key=f"{k}_side") or "BUY"
+    )
+    order_type = st.selectbox(
+        "Type", list(TYPE_LABELS), format_func=TYPE_LABELS.get, key=f"{k}_type"
+    )
     ticket = _amounts(k, market, side, order_type, reference, pair)
     result = preview(ticket, pair, reference)
     if ticket.quantity is None and ticket.quote_quantity is None:
@@ -39,8 +41,9 @@ def order_ticket(market: MarketType, symbol: str) -> None:
         _show_preview(result, market, pair.quote if pair else "USDT")
     verb = "Buy" if side is Side.BUY else "Sell"
     label = f"{verb} {symbol}"
-    if st.button(label, type="primary", width="stretch", key=f"{k}_send",
-                 disabled=result.command is None):  # fmt: skip
+    if st.button(
+        label, type="primary", width="stretch", key=f"{k}_send", disabled=result.command is None
+    ):
         assert result.command is not None
         leverage = ticket.leverage if market is MarketType.FUTURES else None
         reply = commands.place_order(result.command, leverage)
@@ -73,8 +76,9 @@ def _amounts(
     tif, post_only, reduce_only, leverage = None, False, False, 1
     if needs_price:
         cols = st.columns(2)
-        tif = TimeInForce(cols[0].selectbox("Time in force", [t.value for t in TimeInForce],
-                                            key=f"{k}_tif"))  # fmt: skip
+        tif = TimeInForce(
+            cols[0].selectbox("Time in force", [t.value for t in TimeInForce], key=f"{k}_tif")
+        )
         if order_type is OrderType.LIMIT:
             post_only = cols[1].checkbox(
                 "Post-only", key=f"{k}_post_only", help="Refused if it would trade at once."
@@ -85,12 +89,19 @@ def _amounts(
         leverage = int(cols[0].number_input("Leverage", 1, 125, key=f"{k}_leverage"))
         reduce_only = cols[1].checkbox("Reduce-only", key=f"{k}_reduce_only")
     return Ticket(
-        market=market, symbol=getattr(pair, "symbol", ""), side=side, order_type=order_type,
+        market=market,
+        symbol=getattr(pair, "symbol", ""),
+        side=side,
+        order_type=order_type,
         quantity=None if by_quote else to_decimal(amount),
         quote_quantity=to_decimal(amount) if by_quote else None,
-        price=to_decimal(price), stop_price=to_decimal(stop), time_in_force=tif,
-        post_only=post_only, reduce_only=reduce_only, leverage=leverage,
-    )  # fmt: skip
+        price=to_decimal(price),
+        stop_price=to_decimal(stop),
+        time_in_force=tif,
+        post_only=post_only,
+        reduce_only=reduce_only,
+        leverage=leverage,
+    )
 
 
 def _leverage(pair: object) -> int:

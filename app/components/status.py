@@ -49,3 +49,75 @@ def task_table(status: dict[str, Any]) -> None:
     """Show the supervised tasks with their restarts and last error."""
     frame = pd.DataFrame(status["tasks"], columns=["name", "state", "restarts", "last_error"])
     st.dataframe(frame, hide_index=True, width="stretch")
+
+
+def connection_metrics(status: dict[str, Any]) -> None:
+    """Request weight against the limit, Retry-After countdown, breakers and clock offset."""
+    weight = status.get("weight") or {}
+    used, limit = int(weight.get("used_1m", 0)), int(weight.get("limit_1m", 0) or 0)
+    retry = float(weight.get("retry_after_s", 0.0))
+    breakers = status.get("breakers") or {}
+    cols = st.columns(4)
+    share = used / limit if limit else 0.0
+    cols[0].metric(
+        "Request weight (1 min)",
+        f"{used:,} / {limit:,}" if limit else f"{used:,}",
+        help="Binance bans an IP that keeps going past the limit (429, then 418).",
+    )
+    cols[1].metric(
+        "Retry-After",
+        f"{retry:.0f} s" if retry > 0 else "none",
+        help=f"429/418 answers so far: {weight.get('rate_limit_hits', 0)}",
+    )
+    open_breakers = [m for m, state in breakers.items() if state != "closed"]
+    cols[2].metric(
+        "Circuit breakers",
+        ", ".join(f"{m}: {breakers[m]}" for m in open_breakers)
+        or ("all closed" if breakers else "none yet"),
+    )
+    cols[3].metric(
+        "Clock offset",
+        f"{status.get('time_offset_ms', 0)} ms",
+        help="Exchange time minus ours; signed requests fail past ±recvWindow.",
+    )
+    st.progress(min(share, 1.0), text=f"{share:.0%} of the weight limit used this minute")
+    if share >= 0.8:
+        st.warning("Request weight above 80% of the limit: the engine slows down to stay under it.")
+    if retry > 0:
+        st.error(f"The exchange asked us to wait {retry:.0f} s (Retry-After): requests are held.")
+
+
+def stream_table(status: dict[str, Any]) -> None:
+    """Each stream's state and the age of its last message; stale ones first."""
+    rows = status.get("streams") or []
+    columns = ["market", "stream", "state", "last_message_age_s", "stale", "messages", "reconnects"]
+    frame = pd.DataFrame(rows, columns=columns).sort_values(
+        ["stale", "market", "stream"], ascending=[False, True, True]
+    )
+    stale = int(frame["stale"].fillna(False).astype(bool).sum()) if not frame.empty else 0
+    st.caption(f"{len(frame)} streams, {stale} stale" if len(frame) else "No stream is wanted.")
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        height=260,
+        column_config={
+            "last_message_age_s": st.column_config.NumberColumn(
+                "last message (s ago)", format="%.1f"
+            ),
+            "stale": st.column_config.CheckboxColumn("stale"),
+        },
+    )
+
+
+def rest_table(status: dict[str, Any]) -> None:
+    """REST latency p50/p99 per endpoint and the errors by Binance code."""
+    frame = pd.DataFrame(
+        status.get("rest") or [], columns=["endpoint", "calls", "errors", "p50_ms", "p99_ms"]
+    )
+    st.dataframe(frame, hide_index=True, width="stretch", height=260)
+    errors = status.get("errors_by_code") or {}
+    if errors:
+        st.caption("Errors by code: " + ", ".join(f"{c}: {n}" for c, n in sorted(errors.items())))
+    else:
+        st.caption("No REST errors since start.")

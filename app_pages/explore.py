@@ -1,0 +1,55 @@
+"""Explore: read-only SQL over the desk's database, with a quick chart and CSV download."""
+
+import streamlit as st
+
+from app import charts, queries
+from app.sql_guard import RefusedQuery
+
+MAX_ROWS = 10_000
+
+st.title("Explore")
+st.caption(
+    "One SELECT over the desk's tables: "
+    + ", ".join(f"`{t}`" for t in queries.TABLES)
+    + ". Times are milliseconds since 1970 UTC (`epoch_ms(time)` makes them timestamps). "
+    "Anything else (writes, several statements, files, settings) is refused by DuckDB's parser."
+)
+saved = st.selectbox(
+    "Saved queries",
+    ["", *queries.SAVED_QUERIES],
+    key="explore_saved",
+    format_func=lambda name: name or "pick one to load it",
+)
+if saved and st.session_state.get("_explore_loaded") != saved:
+    st.session_state["explore_sql"] = queries.SAVED_QUERIES[saved]
+    st.session_state["_explore_loaded"] = saved
+sql = st.text_area(
+    "SQL",
+    height=160,
+    key="explore_sql",
+    placeholder="SELECT symbol, count(*) FROM klines GROUP BY symbol",
+)
+if st.button("Run", type="primary", key="explore_run") and sql.strip():
+    st.session_state["explore_ran"] = sql
+ran = st.session_state.get("explore_ran")
+if ran:
+    try:
+        frame, more = queries.run_select(ran, MAX_ROWS)
+    except RefusedQuery as exc:
+        st.error(f"Refused: {exc}", icon=":material/block:")
+    except queries.QueryFailed as exc:
+        st.error(f"DuckDB: {exc}")
+    else:
+        note = f"first {MAX_ROWS:,} rows (there are more)" if more else f"{len(frame):,} rows"
+        st.caption(note)
+        st.dataframe(frame, hide_index=True, width="stretch", height=380)
+        figure = charts.quick_chart(frame)
+        if figure is not None:
+            st.plotly_chart(figure, key="explore_chart")
+        st.download_button(
+            "Download CSV",
+            data=frame.to_csv(index=False),
+            file_name="tradedesk-query.csv",
+            mime="text/csv",
+            key="explore_csv",
+        )

@@ -1,0 +1,117 @@
+"""Portfolio: balances, positions, totals, today's P&L, equity and drawdown, allocation."""
+
+import pandas as pd
+import streamlit as st
+
+from app import charts, commands, queries
+from app.components.feedback import last_reply, show_reply
+from app.components.notify import toast_news
+from app.runtime import get_engine
+from engine.models import MarketType
+
+_CONFIRM = "_confirm_close_position"
+MONEY = st.column_config.NumberColumn(format="%.2f")
+
+st.title("Portfolio")
+last_reply()
+
+
+def totals(balances: pd.DataFrame, wallet: pd.DataFrame, positions: pd.DataFrame) -> None:
+    spot = float(balances["value_usdt"].sum(skipna=True))
+    futures_wallet = float(wallet["wallet"].sum()) if not wallet.empty else 0.0
+    unrealized = float(positions["unrealized_pnl"].sum()) if not positions.empty else 0.0
+    pnl, pct = queries.today_pnl()
+    cols = st.columns(5)
+    cols[0].metric("Equity (USDT)", f"{spot + futures_wallet + unrealized:,.2f}")
+    cols[1].metric("Spot value", f"{spot:,.2f}")
+    cols[2].metric("Futures wallet", f"{futures_wallet:,.2f}")
+    cols[3].metric("Unrealized P&L", f"{unrealized:+,.2f}")
+    cols[4].metric(
+        "Today's P&L (since 00:00 UTC)",
+        "no snapshot yet" if pnl is None else f"{pnl:+,.2f}",
+        delta=None if pct is None else f"{pct:+.2f}%",
+    )
+    unpriced = balances.loc[balances["value_usdt"].isna(), "asset"].tolist()
+    if unpriced:
+        st.caption(f"No USDT price for {', '.join(unpriced)}: left out of the totals.")
+
+
+def position_rows(positions: pd.DataFrame) -> None:
+    """The positions table, then a Close button per position with a confirmation."""
+    st.dataframe(
+        positions,
+        hide_index=True,
+        width="stretch",
+        column_config={"unrealized_pnl": MONEY, "notional": MONEY, "isolated_margin": MONEY},
+    )
+    pending = st.session_state.get(_CONFIRM)
+    if pending:
+        st.warning(f"Close the whole {pending} position at market (reduce-only)?")
+        yes, no, _ = st.columns([1, 1, 3])
+        if yes.button(f"Yes, close {pending}", type="primary", key="close_yes"):
+            st.session_state[_CONFIRM] = None
+            show_reply(commands.close_position(pending), success_toast=True)
+            st.rerun()
+        if no.button("Keep it", key="close_no"):
+            st.session_state[_CONFIRM] = None
+            st.rerun()
+        return
+    cols = st.columns(min(len(positions), 6) or 1)
+    for i, symbol in enumerate(positions["symbol"]):
+        if cols[i % len(cols)].button(f"Close {symbol}", key=f"close_{symbol}"):
+            st.session_state[_CONFIRM] = symbol
+            st.rerun()
+
+
+@st.fragment(run_every=get_engine().settings.status_refresh_s)
+def live_portfolio() -> None:
+    toast_news()
+    balances = queries.spot_balances()
+    wallet = queries.futures_wallet()
+    positions = queries.futures_positions()
+    totals(balances, wallet, positions)
+
+    left, right = st.columns([3, 2])
+    with left:
+        st.subheader("Spot balances")
+        st.dataframe(
+            balances,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "value_usdt": MONEY,
+                "price": st.column_config.NumberColumn(format="%.8g"),
+                "updated": st.column_config.DatetimeColumn(format="HH:mm:ss"),
+            },
+        )
+        st.subheader("Futures positions")
+        unavailable = queries.market_unavailable(MarketType.FUTURES)
+        if unavailable is not None:
+            st.caption(f"The futures market is unavailable on this connection: {unavailable}")
+        elif positions.empty:
+            st.caption("No open futures positions.")
+        else:
+            position_rows(positions)
+        if not wallet.empty:
+            st.dataframe(wallet, hide_index=True, width="stretch")
+    with right:
+        st.subheader("Allocation")
+        if balances["value_usdt"].fillna(0).sum() > 0 or not positions.empty:
+            st.plotly_chart(charts.allocation(balances, positions), key="allocation")
+        else:
+            st.caption("Nothing held yet.")
+
+
+live_portfolio()
+
+st.subheader("Equity and drawdown")
+days = st.segmented_control(
+    "Period", [1, 7, 30, 90, 365], default=30, key="equity_days", format_func=lambda d: f"{d}d"
+)
+equity = queries.equity_curve(days or 30)
+if len(equity) < 2:
+    st.caption("The engine stores an equity snapshot every minute; the curve starts at the second.")
+else:
+    worst = equity["drawdown_pct"].max()
+    st.caption(f"{len(equity)} snapshots; deepest drawdown in the period {worst:.2f}%.")
+    st.plotly_chart(charts.equity_and_drawdown(equity), key="equity_chart")

@@ -1,0 +1,88 @@
+"""Risk: the kill switch, the use of every limit, the configuration and its history."""
+
+import pandas as pd
+import streamlit as st
+
+from app import commands, queries, risk_view
+from app.components.feedback import last_reply, show_reply
+from app.components.risk_forms import risk_form, trading_form
+from app.runtime import get_engine
+
+st.title("Risk")
+last_reply()
+
+
+def kill_switch_panel() -> None:
+    switch = risk_view.kill_switch()
+    with st.container(border=True):
+        if switch.on:
+            when = pd.to_datetime(switch.tripped_at, unit="ms", utc=True)
+            st.error(
+                f"**Kill switch ON** since {when:%Y-%m-%d %H:%M:%S} UTC, by {switch.tripped_by} "
+                f"({switch.rule}): {switch.reason}. New orders are refused; reduce-only and "
+                "closing orders still pass.",
+                icon=":material/emergency_home:",
+            )
+            if st.button("Reset the kill switch (admin)", key="ks_reset"):
+                show_reply(commands.reset_kill_switch(), success_toast=True)
+                st.rerun()
+            return
+        st.success(
+            "Kill switch off: trading allowed within the limits below.",
+            icon=":material/verified_user:",
+        )
+        reason_col, button_col = st.columns([4, 1], vertical_alignment="bottom")
+        reason = reason_col.text_input(
+            "Reason", placeholder="why you stop trading", key="ks_reason"
+        )
+        if button_col.button(
+            "Pull the kill switch", type="primary", key="ks_trip", width="stretch"
+        ):
+            show_reply(commands.trip_kill_switch(reason.strip() or "pulled by hand"))
+            st.rerun()
+        action = risk_view.risk_config().kill_switch_action
+        st.caption(f"When it trips (by hand or at a loss limit) the engine also runs: {action}.")
+
+
+@st.fragment(run_every=get_engine().settings.status_refresh_s)
+def limit_use() -> None:
+    usage = risk_view.usage_table(queries.now_ms())
+    if usage.empty:
+        st.caption("No limit is set: every order within the exchange's rules passes.")
+        return
+    usage["use"] = usage["pct"].clip(0, 100)
+    st.dataframe(
+        usage[["name", "used", "limit", "unit", "use", "pct"]],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "use": st.column_config.ProgressColumn(
+                "Use", min_value=0, max_value=100, format="%.0f%%"
+            ),
+            "pct": st.column_config.NumberColumn("% of limit", format="%.1f"),
+            "used": st.column_config.NumberColumn(format="%.2f"),
+            "limit": st.column_config.NumberColumn(format="%.2f"),
+        },
+    )
+    hot = usage[usage["pct"] >= 80]
+    for row in hot.itertuples():
+        st.warning(f"{row.name}: {row.pct:.0f}% of the limit in use.")
+
+
+kill_switch_panel()
+st.subheader("Current use of each limit")
+limit_use()
+
+st.subheader("Configuration")
+trading_tab, risk_tab = st.tabs(["Trading", "Risk limits"])
+with trading_tab:
+    trading_form(risk_view.trading_config())
+with risk_tab:
+    risk_form(risk_view.risk_config())
+
+st.subheader("History of changes")
+history = queries.config_changes(("trading", "risk", "kill_switch", "pairs:spot", "pairs:futures"))
+if history.empty:
+    st.caption("No change stored yet.")
+else:
+    st.dataframe(history, hide_index=True, width="stretch", height=300)
