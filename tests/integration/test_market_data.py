@@ -111,8 +111,12 @@ def exchange_bars(sim: SimulatorThread, symbol: str, start: int, end: int) -> li
     ]  # fmt: skip
 
 
-def frames_of(component: MarketDataComponent, stream: str) -> int:
-    return next(s["messages"] for s in component.stream_status() if s["stream"] == stream)
+def frames_of(component: MarketDataComponent, stream: str, market: str = "spot") -> int:
+    return next(
+        s["messages"]
+        for s in component.stream_status()
+        if s["stream"] == stream and s["market"] == market
+    )
 
 
 def test_ten_dropped_connections_leave_every_candle_exactly_once(
@@ -229,8 +233,8 @@ def test_a_silent_stream_is_detected_as_stale_and_reconnected(vsim, tmp_path, no
         frames = spot(market_data).counters.frames
         advance(vsim, 5_000)
         eventually(lambda: spot(market_data).counters.frames > frames, timeout=10)
-        status = {s["stream"]: s for s in market_data.stream_status()}
-        assert status["btcusdt@kline_1m"]["reconnects"] >= 1
+        status = {(s["market"], s["stream"]): s for s in market_data.stream_status()}
+        assert status[("spot", "btcusdt@kline_1m")]["reconnects"] >= 1
     finally:
         engine.stop()
 
