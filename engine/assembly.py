@@ -9,6 +9,7 @@ from engine.engine import Component, Engine
 from engine.exchange import ExchangeComponent
 from engine.market_data import MarketDataComponent
 from engine.orders import TradingComponent
+from engine.preferences import PreferencesComponent
 from engine.risk_engine import RiskComponent
 from engine.settings import Settings
 
@@ -22,6 +23,7 @@ def build_engine(
         TradingComponent(),
         AccountSync(),
         RiskComponent(),
+        PreferencesComponent(),
         MarketDataComponent(),
     ]
     return Engine(settings, components)

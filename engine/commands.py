@@ -164,6 +164,13 @@ class ResetKillSwitch(Command):
     roles: tuple[str, ...] = ()
 
 
+class SaveFavourites(Command):
+    """Store the trader's favourite pairs of one market (a versioned preference)."""
+
+    market: MarketType
+    symbols: tuple[str, ...] = Field(max_length=200)
+
+
 class Reply(BaseModel):
     """The engine's answer to one command."""
 

@@ -45,3 +45,19 @@ def test_status_reports_streams_rest_latency_weight_and_breakers(connected_engin
     assert {s["state"] for s in status["streams"]} <= {"connected", "connecting", "subscribing"}
     assert status["account"]["reconciliations"] >= 1
     assert status["risk"]["kill_switch"]["on"] is False
+
+
+def test_favourites_are_saved_as_versions_and_unknown_symbols_refused(connected_engine):
+    from engine.commands import SaveFavourites
+    from engine.preferences import latest_favourites
+
+    ok = connected_engine.submit(
+        SaveFavourites(actor="ann", market=MarketType.SPOT, symbols=("ETHUSDT", "BTCUSDT"))
+    ).result(10)
+    assert ok.ok and ok.data["version"] == 1
+    bad = connected_engine.submit(
+        SaveFavourites(actor="ann", market=MarketType.SPOT, symbols=("NOPEUSDT",))
+    ).result(10)
+    assert not bad.ok and "NOPEUSDT" in bad.message
+    with connected_engine.store.reader() as cur:
+        assert latest_favourites(cur, MarketType.SPOT) == ("ETHUSDT", "BTCUSDT")

@@ -1,0 +1,63 @@
+"""Trader preferences that outlive a session (favourite pairs), versioned like configuration."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.commands import Reply, SaveFavourites
+from engine.config_versions import load_latest_config, save_config_version
+from engine.models import MarketType
+
+if TYPE_CHECKING:
+    from engine.engine import Engine
+
+
+class Favourites(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    symbols: tuple[str, ...] = Field(default=(), max_length=200)
+
+
+def favourites_kind(market: MarketType) -> str:
+    return f"favourites:{market.value}"
+
+
+class PreferencesComponent:
+    """Handles `SaveFavourites`; pages read the latest version through app.queries."""
+
+    name = "preferences"
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+
+    async def start(self, engine: Engine) -> None:
+        self.engine = engine
+        engine.register_handler(SaveFavourites, self._on_save_favourites)
+
+    async def stop(self) -> None:
+        self.engine = None
+
+    async def _on_save_favourites(self, command: SaveFavourites) -> Reply:
+        engine = self.engine
+        assert engine is not None and engine.store is not None
+        known = {s for (m, s) in engine.exchange.pairs if m is command.market}
+        unknown = [s for s in command.symbols if s not in known]
+        if unknown:
+            return Reply(command_id=command.command_id, ok=False, code="unknown_symbols",
+                         message=f"Not {command.market} symbols here: {', '.join(unknown)}.")  # fmt: skip
+        favourites = Favourites(symbols=tuple(dict.fromkeys(command.symbols)))
+        kind, now = favourites_kind(command.market), time.time_ns() // 1_000_000
+        version = await engine.store.write(
+            lambda con: save_config_version(con, kind, favourites, command.actor, now)
+        )
+        return Reply(command_id=command.command_id, ok=True, data={"version": version},
+                     message=f"{len(favourites.symbols)} favourite {command.market} pairs saved.")  # fmt: skip
+
+
+def latest_favourites(cursor: object, market: MarketType) -> tuple[str, ...]:
+    """The saved favourites of `market` (empty when never saved)."""
+    stored = load_latest_config(cursor, favourites_kind(market))  # type: ignore[arg-type]
+    return stored.parse(Favourites).symbols if stored else ()
