@@ -46,15 +46,23 @@ class PreferencesComponent:
         known = {s for (m, s) in engine.exchange.pairs if m is command.market}
         unknown = [s for s in command.symbols if s not in known]
         if unknown:
-            return Reply(command_id=command.command_id, ok=False, code="unknown_symbols",
-                         message=f"Not {command.market} symbols here: {', '.join(unknown)}.")  # fmt: skip
+            return Reply(
+                command_id=command.command_id,
+                ok=False,
+                code="unknown_symbols",
+                message=f"Not {command.market} symbols here: {', '.join(unknown)}.",
+            )
         favourites = Favourites(symbols=tuple(dict.fromkeys(command.symbols)))
         kind, now = favourites_kind(command.market), time.time_ns() // 1_000_000
         version = await engine.store.write(
             lambda con: save_config_version(con, kind, favourites, command.actor, now)
         )
-        return Reply(command_id=command.command_id, ok=True, data={"version": version},
-                     message=f"{len(favourites.symbols)} favourite {command.market} pairs saved.")  # fmt: skip
+        return Reply(
+            command_id=command.command_id,
+            ok=True,
+            data={"version": version},
+            message=f"{len(favourites.symbols)} favourite {command.market} pairs saved.",
+        )
 
 
 def latest_favourites(cursor: object, market: MarketType) -> tuple[str, ...]:
