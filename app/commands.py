@@ -100,7 +100,7 @@ def save_risk_config(config: dict[str, Any]) -> Reply:
 
 
 def trip_kill_switch(reason: str) -> Reply:
-    return send(TripKillSwitch(actor=current_actor(), reason=reason))
+    return send(TripKillSwitch(actor=current_actor(), reason=reason, roles=current_roles()))
 
 
 def reset_kill_switch() -> Reply:

@@ -41,3 +41,20 @@ def test_the_page_says_so_when_the_engine_is_not_answering(app_env):
     get_engine().stop()
     at.run()
     assert any("not answering" in e.value for e in at.error)
+
+
+def test_the_page_shows_streams_rest_latency_weight_and_clock(app_env):
+    at = open_app("app_pages/status.py")
+    eventually(lambda: get_engine().status()["streams"] and get_engine().status()["rest"])
+    at.run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert " / " in metrics["Request weight (1 min)"]
+    assert metrics["Clock offset"].endswith(" ms")
+    assert "Circuit breakers" in metrics
+    tables = [d.value for d in at.dataframe]
+    streams = next(t for t in tables if "stream" in t.columns)
+    assert any("btcusdt" in s for s in streams["stream"])
+    assert "last_message_age_s" in streams.columns
+    rest = next(t for t in tables if "endpoint" in t.columns)
+    assert {"p50_ms", "p99_ms"} <= set(rest.columns) and len(rest) > 0
