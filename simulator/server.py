@@ -217,6 +217,9 @@ class Simulator:
             if hasattr(venue, "stop"):
                 await venue.stop(self.ctx)
         self.ctx.store.flush()
+        close_market = getattr(self.ctx.market, "close", None)
+        if close_market is not None:
+            await close_market()  # a live feed runs its own thread; stop it with the server
         runner, self._runner = self._runner, None
         await runner.cleanup()
 
