@@ -253,10 +253,10 @@ def upsert_futures_balances(
 
 def _known_free(con: duckdb.DuckDBPyConnection, balance: MarginBalance) -> Decimal:
     # ACCOUNT_UPDATE carries no available balance: keep the margin in use we knew.
-    row = con.execute(
+    rows = con.execute(
         "SELECT locked FROM balances WHERE market = 'futures' AND asset = ?", [balance.asset]
-    ).fetchone()
-    locked = Decimal(row[0]) if row else Decimal(0)
+    ).fetchall()  # fetchall: DuckDB 2.0 blocks the connection on a result left half-read
+    locked = Decimal(rows[0][0]) if rows else Decimal(0)
     return max(Decimal(0), balance.wallet_balance - locked)
 
 
@@ -290,10 +290,11 @@ def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 def _keep_known(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     # ACCOUNT_UPDATE omits leverage, mark and liquidation price: keep what positionRisk told us.
-    known = con.execute(
+    result = con.execute(
         "SELECT * FROM positions WHERE symbol IN (SELECT unnest(?))", [[r["symbol"] for r in rows]]
-    ).df()
-    by_symbol = {r["symbol"]: r for r in known.to_dict("records")}
+    )
+    names = [d[0] for d in result.description]
+    by_symbol = {r[0]: dict(zip(names, r, strict=True)) for r in result.fetchall()}
     merged = []
     for row in rows:
         previous = by_symbol.get(row["symbol"], {})

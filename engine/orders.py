@@ -45,6 +45,13 @@ if TYPE_CHECKING:
     from engine.engine import Engine
 
 CLIENT_ID_PREFIX = "td-"
+FUTURES_ALGO_ORDER_TYPES = frozenset(
+    t.value
+    for t in (
+        OrderType.STOP_MARKET, OrderType.STOP_LIMIT, OrderType.TAKE_PROFIT_MARKET,
+        OrderType.TAKE_PROFIT_LIMIT, OrderType.TRAILING_STOP_MARKET,
+    )
+)  # fmt: skip
 RESOLVE_DEADLINE_S = 120.0
 RESOLVE_WAIT_FOR_REPLY_S = 5.0
 SPOT_TAKER_FEE = Decimal("0.001")
@@ -313,10 +320,20 @@ class TradingComponent:
                 lambda c: c.get_order(symbol=symbol, origClientOrderId=client_id)
             )
             return schemas.order_from_spot_response(raw)
+        if self._is_algo(client_id):
+            raw = await client.signed(
+                lambda c: c.futures_get_order(symbol=symbol, clientAlgoId=client_id)
+            )
+            return schemas.order_from_futures_algo_response(raw)
         raw = await client.signed(
             lambda c: c.futures_get_order(symbol=symbol, origClientOrderId=client_id)
         )
         return schemas.order_from_futures_response(raw)
+
+    def _is_algo(self, client_id: str) -> bool:
+        """USD-M conditional orders live in Binance's algo service, under `clientAlgoId`."""
+        rows = self._read("SELECT order_type FROM orders WHERE client_order_id = ?", [client_id])
+        return bool(rows) and rows[0][0] in FUTURES_ALGO_ORDER_TYPES
 
     async def _resume_unknown_orders(self) -> None:
         """After a restart: orders left PENDING_NEW or UNKNOWN are resolved, never re-sent."""
@@ -353,6 +370,12 @@ class TradingComponent:
                     lambda c: c.cancel_order(symbol=symbol, origClientOrderId=cid)
                 )
                 update = schemas.order_from_spot_response(raw)
+            elif self._is_algo(cid):
+                # Binance answers an algo cancel with ids and a code only: ask for the order.
+                await client.signed(
+                    lambda c: c.futures_cancel_order(symbol=symbol, clientAlgoId=cid)
+                )
+                update = await self._query_order(command.market, symbol, cid)
             else:
                 raw = await client.signed(
                     lambda c: c.futures_cancel_order(symbol=symbol, origClientOrderId=cid)
@@ -384,9 +407,7 @@ class TradingComponent:
                 updates = [schemas.order_from_spot_response(o) for o in raw if "orderId" in o]
             else:
                 await client.signed(lambda c: c.futures_cancel_all_open_orders(symbol=symbol))
-                await client.signed(
-                    lambda c: c.futures_cancel_all_algo_open_orders(symbol=symbol)
-                )
+                await client.signed(lambda c: c.futures_cancel_all_algo_open_orders(symbol=symbol))
                 updates = []
         except NotFound:
             return _reply(command, True, f"No open {command.market} orders on {symbol}.")

@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from simulator import futures_wire as wire
 from simulator.futures_accounts import ZERO, Fill, FuturesAccount, MarginType
@@ -67,6 +68,7 @@ class FuturesExchange:
         self.scheduled_rates: dict[str, dict[int, Decimal]] = {s: {} for s in self.specs}
         self.next_order_id = 1
         self.next_trade_id = 1
+        self.trades: list[dict] = []  # /fapi/v1/userTrades rows, oldest first
         self.listen_key: str | None = None
         self.listen_key_expires = 0
         self.listener: Listener | None = None
@@ -296,6 +298,7 @@ class FuturesExchange:
         order.executed_qty += qty
         order.cum_quote += qty * price
         order.realized_pnl += outcome.realized_pnl
+        self._record_trade(order, trade_id, qty, price, outcome, is_maker)
         order.status = "FILLED" if order.executed_qty == order.qty else "PARTIALLY_FILLED"
         order.update_time = self.now_ms
         self._emit(
@@ -310,6 +313,33 @@ class FuturesExchange:
             wire.account_update(self.account, "ORDER", [order.symbol], self.marks(), self.now_ms)
         )
         self._finish_algo_for(order)
+
+    def _record_trade(
+        self, order: Order, trade_id: int, qty: Decimal, price: Decimal, outcome: Any, maker: bool
+    ) -> None:
+        self.trades.append({
+            "symbol": order.symbol, "id": trade_id, "orderId": order.order_id,
+            "side": order.side, "price": f"{price:f}", "qty": f"{qty:f}",
+            "realizedPnl": f"{outcome.realized_pnl:f}", "quoteQty": f"{qty * price:f}",
+            "commission": f"{outcome.commission:f}", "commissionAsset": "USDT",
+            "time": self.now_ms, "positionSide": "BOTH", "buyer": order.side == "BUY",
+            "maker": maker,
+        })  # fmt: skip
+
+    def user_trades(self, params: FuturesParams) -> list[dict]:
+        """GET /fapi/v1/userTrades: one symbol's trades, by time or from an id (limit 500/1000)."""
+        symbol = params.required_text("symbol")
+        start, end = params.integer("startTime"), params.integer("endTime")
+        from_id = params.integer("fromId")
+        limit = min(params.integer("limit") or 500, 1000)
+        rows = [
+            t for t in self.trades
+            if t["symbol"] == symbol
+            and (start is None or t["time"] >= start)
+            and (end is None or t["time"] <= end)
+            and (from_id is None or t["id"] >= from_id)
+        ]  # fmt: skip
+        return rows[:limit]
 
     def _trade_id(self) -> int:
         trade_id = self.next_trade_id
@@ -702,6 +732,7 @@ class FuturesExchange:
             "algo_orders": [_algo_state(a) for a in self.algo_orders.values()],
             "next_order_id": self.next_order_id,
             "next_trade_id": self.next_trade_id,
+            "trades": self.trades,
             "funding_rates": {s: str(r) for s, r in self.funding_rates.items()},
         }
 
@@ -712,6 +743,7 @@ class FuturesExchange:
         self.algo_orders = {row["algo_id"]: _algo_from(row) for row in state["algo_orders"]}
         self.next_order_id = state["next_order_id"]
         self.next_trade_id = state["next_trade_id"]
+        self.trades = list(state.get("trades", []))
         self.funding_rates.update({s: Decimal(r) for s, r in state["funding_rates"].items()})
 
     def save(self, path: Path) -> None:

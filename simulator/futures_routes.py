@@ -119,6 +119,7 @@ class FuturesService:
             ("POST", "/fapi/v1/leverage", self._leverage, "SIGNED", 1),
             ("POST", "/fapi/v1/marginType", self._margin_type, "SIGNED", 1),
             ("GET", "/fapi/v1/income", self._income, "SIGNED", 30),
+            ("GET", "/fapi/v1/userTrades", self._user_trades, "SIGNED", 5),
             ("POST", "/fapi/v1/listenKey", self._listen_key_new, "API_KEY", 1),
             ("PUT", "/fapi/v1/listenKey", self._listen_key_keepalive, "API_KEY", 1),
             ("DELETE", "/fapi/v1/listenKey", self._listen_key_close, "API_KEY", 1),
@@ -309,6 +310,9 @@ class FuturesService:
 
     async def _income(self, request: web.Request, params: FuturesParams) -> object:
         return self.exchange.income(params)
+
+    async def _user_trades(self, request: web.Request, params: FuturesParams) -> object:
+        return self.exchange.user_trades(params)
 
     async def _listen_key_new(self, request: web.Request, params: FuturesParams) -> object:
         return {"listenKey": self.exchange.create_listen_key()}
