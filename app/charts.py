@@ -70,8 +70,11 @@ def candlestick(
     )
     if fills is not None and not fills.empty:
         _add_fills(fig, fills)
+    low, high = float(candles["low"].min()), float(candles["high"].max())
+    pad = (high - low) * 0.05 or high * 0.001
     if open_orders is not None and not open_orders.empty:
-        _add_open_orders(fig, open_orders)
+        _add_open_orders(fig, open_orders, low - pad, high + pad)
+    fig.update_yaxes(range=[low - pad, high + pad], row=1, col=1)
     fig.update_layout(xaxis_rangeslider_visible=False, title={"text": title, "x": 0})
     fig.update_yaxes(side="right")
     return _layout(fig, 520)
@@ -102,21 +105,43 @@ def _add_fills(fig: go.Figure, fills: pd.DataFrame) -> None:
         )
 
 
-def _add_open_orders(fig: go.Figure, orders: pd.DataFrame) -> None:
+def _add_open_orders(fig: go.Figure, orders: pd.DataFrame, low: float, high: float) -> None:
+    """A dashed line per open order inside the candles' range; an edge note for the others
+    (so one far-away order does not squash the candles)."""
+    above, below = [], []
     for order in orders.itertuples():
         level = order.price if pd.notna(order.price) else order.stop_price
         if pd.isna(level):
             continue
         colour = UP if order.side == "BUY" else DOWN
-        fig.add_hline(
-            y=float(level),
-            line={"color": colour, "dash": "dash", "width": 1},
-            annotation_text=f"{order.side} {order.order_type} {order.quantity:g}",
-            annotation_position="top left",
-            annotation_font_color=colour,
-            row=1,
-            col=1,
-        )
+        text = f"{order.side} {order.order_type} {order.quantity:g} @ {level:,.8g}"
+        if level > high:
+            above.append(text)
+        elif level < low:
+            below.append(text)
+        else:
+            fig.add_hline(
+                y=float(level),
+                line={"color": colour, "dash": "dash", "width": 1},
+                annotation_text=text,
+                annotation_position="top left",
+                annotation_font_color=colour,
+                row=1,
+                col=1,
+            )
+    for texts, y, arrow in ((above, 1.0, "▲"), (below, 0.22, "▼")):
+        if texts:
+            fig.add_annotation(
+                text=f"{arrow} " + " · ".join(texts[:3]) + (" …" if len(texts) > 3 else ""),
+                xref="paper",
+                yref="paper",
+                x=0,
+                y=y,
+                xanchor="left",
+                yanchor="top" if arrow == "▲" else "bottom",
+                showarrow=False,
+                font={"color": ACCENT, "size": 11},
+            )
 
 
 def equity_and_drawdown(equity: pd.DataFrame) -> go.Figure:
@@ -157,16 +182,31 @@ def equity_and_drawdown(equity: pd.DataFrame) -> go.Figure:
     return _layout(fig, 380)
 
 
-def allocation(balances: pd.DataFrame, positions: pd.DataFrame) -> go.Figure:
+def allocation(
+    balances: pd.DataFrame, positions: pd.DataFrame, wallet: pd.DataFrame | None = None
+) -> go.Figure:
     """Where the value is: spot assets by USDT value and futures positions by margin at risk.
 
-    `balances`: asset, value_usdt. `positions`: symbol, notional, leverage.
+    `balances`: asset, value_usdt. `positions`: symbol, notional, leverage. `wallet`: the
+    futures wallet (asset, wallet); its part not used as margin shows as its own slice.
     """
     labels, values = [], []
     for row in balances.dropna(subset=["value_usdt"]).itertuples():
         if row.value_usdt > 0:
             labels.append(f"{row.asset} (spot)")
             values.append(float(row.value_usdt))
+    if wallet is not None and not wallet.empty:
+        margin_in_use = float(
+            sum(
+                n / (lev if pd.notna(lev) and lev else 1)
+                for n, lev in zip(positions["notional"], positions["leverage"], strict=True)
+                if pd.notna(n)
+            )
+        )
+        free_wallet = float(wallet["wallet"].sum()) - margin_in_use
+        if free_wallet > 0:
+            labels.append("USDT (futures wallet)")
+            values.append(free_wallet)
     for row in positions.itertuples():
         if pd.notna(row.notional) and row.notional > 0:
             margin = row.notional / (row.leverage if pd.notna(row.leverage) and row.leverage else 1)

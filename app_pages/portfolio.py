@@ -97,7 +97,7 @@ def live_portfolio() -> None:
     with right:
         st.subheader("Allocation")
         if balances["value_usdt"].fillna(0).sum() > 0 or not positions.empty:
-            st.plotly_chart(charts.allocation(balances, positions), key="allocation")
+            st.plotly_chart(charts.allocation(balances, positions, wallet), key="allocation")
         else:
             st.caption("Nothing held yet.")
 
