@@ -1,7 +1,5 @@
 from decimal import Decimal
 
-import pytest
-
 from app import queries
 from app.components.order_tables import plain
 from engine.models import MarketType
@@ -87,11 +85,6 @@ def test_cancel_all_asks_first_and_keeping_them_keeps_them(app_env):
     assert db("SELECT count(*) FROM orders WHERE status = 'NEW'")[0][0] == 2
 
 
-@pytest.mark.xfail(
-    reason="engine: spot CancelAllOrders calls AsyncClient.cancel_open_orders, which "
-    "python-binance lacks (notes-internal/pages-needs.md item 1)",
-    strict=False,
-)
 def test_cancel_all_cancels_every_open_order(app_env):
     at = open_ticket()
     place_two(at)
