@@ -337,7 +337,9 @@ class AccountSync:
     async def _write(self, work: Callable[[Any], Any]) -> Any:
         store = self._engine.store
         assert store is not None
-        return await store.write(work)
+        result = await store.write(work)
+        self._engine.trading.account_changed()  # balances or positions may have moved
+        return result
 
     def _reader(self) -> Any:
         store = self._engine.store

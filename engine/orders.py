@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -30,6 +31,7 @@ from engine.commands import (
     SetLeverage,
     SetMarginType,
 )
+from engine.journal import OrderJournal
 from engine.models import MarketType, OrderStatus, OrderType, OrderUpdate, Side
 from engine.order_checks import (
     AccountView,
@@ -44,6 +46,8 @@ from engine.risk import check_leverage_setting
 if TYPE_CHECKING:
     from engine.engine import Engine
 
+log = logging.getLogger(__name__)
+
 CLIENT_ID_PREFIX = "td-"
 FUTURES_ALGO_ORDER_TYPES = frozenset(
     t.value
@@ -53,6 +57,7 @@ FUTURES_ALGO_ORDER_TYPES = frozenset(
     )
 )  # fmt: skip
 RESOLVE_DEADLINE_S = 120.0
+PRICE_MAX_AGE_S = 1.0
 RESOLVE_WAIT_FOR_REPLY_S = 5.0
 SPOT_TAKER_FEE = Decimal("0.001")
 FUTURES_TAKER_FEE = Decimal("0.0005")
@@ -84,6 +89,12 @@ class TradingComponent:
         self.resolving: set[str] = set()
         self.leverage: dict[str, int] = {}
         self.on_fills: Callable[[list[Any]], Awaitable[None]] | None = None
+        self.journal: OrderJournal | None = None
+        self.in_flight: set[str] = set()
+        self._price_cache: dict[tuple[MarketType, str], tuple[float, Decimal]] = {}
+        self._account_cache: (
+            tuple[dict[str, Decimal], Decimal, dict[str, tuple[Any, Any]]] | None
+        ) = None
 
     async def start(self, engine: Engine) -> None:
         self.engine = engine
@@ -97,9 +108,15 @@ class TradingComponent:
             (ClosePosition, self.close_position),
         ):
             engine.register_handler(command_type, handler)
+        self.journal = OrderJournal(engine.settings.db_path.with_suffix(".journal"))
+        await self._replay_journal()
         await self._resume_unknown_orders()
+        engine.supervise("journal-compaction", self._compact_journal_periodically)
 
     async def stop(self) -> None:
+        if self.journal is not None:
+            self.journal.close()
+            self.journal = None
         self.engine = None
 
     # --- helpers --------------------------------------------------------------------------------
@@ -132,8 +149,12 @@ class TradingComponent:
             )  # fmt: skip
             return _reply(command, False, refusal.reason, refusal.code)
         client_id = new_client_order_id()
-        await self._write_ahead(command, client_id)
-        return await self._send(command, client_id)
+        self.in_flight.add(client_id)
+        try:
+            self._write_ahead(command, client_id)
+            return await self._send(command, client_id)
+        finally:
+            self.in_flight.discard(client_id)
 
     async def _pre_trade(self, command: PlaceOrder) -> Refusal | None:
         exchange = self._engine.exchange
@@ -154,7 +175,18 @@ class TradingComponent:
         return check_futures_margin(command, account, last)
 
     async def last_price(self, market: MarketType, symbol: str) -> Decimal | None:
-        """The freshest price we hold: the ticker stream, else the last candle, else REST."""
+        """The freshest price we hold (reused for up to a second): the ticker stream, else REST.
+
+        It only feeds estimates and the percent-price filter; the exchange checks again.
+        """
+        cached = self._price_cache.get((market, symbol))
+        if cached is not None and time.monotonic() - cached[0] < PRICE_MAX_AGE_S:
+            return cached[1]
+        price = await self._read_price(market, symbol)
+        self._price_cache[(market, symbol)] = (time.monotonic(), price)
+        return price
+
+    async def _read_price(self, market: MarketType, symbol: str) -> Decimal:
         table = "tickers" if market is MarketType.SPOT else "mark_prices"
         column = "last_price" if market is MarketType.SPOT else "mark_price"
         where = "market = ? AND symbol = ?" if market is MarketType.SPOT else "symbol = ?"
@@ -169,24 +201,34 @@ class TradingComponent:
         mark = await client.read(lambda c: c.futures_mark_price(symbol=symbol))
         return Decimal(mark["markPrice"])
 
+    def account_changed(self) -> None:
+        """Balances or positions were rewritten: the next check reads them again."""
+        self._account_cache = None
+
+    def _account_rows(self) -> tuple[dict[str, Decimal], Decimal, dict[str, tuple[Any, Any]]]:
+        if self._account_cache is None:
+            balances = self._read("SELECT market, asset, free FROM balances", [])
+            positions = self._read("SELECT symbol, amount, leverage FROM positions", [])
+            spot = {a: Decimal(f) for m, a, f in balances if m == "spot"}
+            futures = next(
+                (Decimal(f) for m, a, f in balances if m == "futures" and a == "USDT"), Decimal(0)
+            )
+            self._account_cache = (spot, futures, {s: (a, lev) for s, a, lev in positions})
+        return self._account_cache
+
     def _account_view(self, command: PlaceOrder) -> AccountView:
-        spot = dict(self._read("SELECT asset, free FROM balances WHERE market = 'spot'", []))
-        futures = self._read(
-            "SELECT free FROM balances WHERE market = 'futures' AND asset = 'USDT'", []
-        )
-        position = self._read(
-            "SELECT amount, leverage FROM positions WHERE symbol = ?", [command.symbol]
-        )
-        amount, leverage = position[0] if position else (Decimal(0), None)
+        spot, futures, positions = self._account_rows()
+        amount, leverage = positions.get(command.symbol, (Decimal(0), None))
         return AccountView(
-            spot_free={k: Decimal(v) for k, v in spot.items()},
-            futures_available=Decimal(futures[0][0]) if futures else Decimal(0),
+            spot_free=spot,
+            futures_available=futures,
             futures_position=Decimal(amount),
             leverage=int(leverage or self.leverage.get(command.symbol, 1)),
             taker_fee=SPOT_TAKER_FEE if command.market is MarketType.SPOT else FUTURES_TAKER_FEE,
         )
 
-    async def _write_ahead(self, command: PlaceOrder, client_id: str) -> None:
+    def _write_ahead(self, command: PlaceOrder, client_id: str) -> None:
+        """Journal the order durably, then queue its DuckDB row (written before any update)."""
         row = ledger.pending_order_row(
             client_order_id=client_id, market=command.market, symbol=command.symbol,
             side=command.side.value, order_type=command.order_type.value,
@@ -196,7 +238,11 @@ class TradingComponent:
             reduce_only=command.reduce_only, post_only=command.post_only,
             actor=command.actor, now_ms=_now_ms(),
         )  # fmt: skip
-        await self._write(lambda con: ledger.upsert_orders(con, [row]))
+        assert self.journal is not None and self._engine.store is not None
+        self.journal.append(row)
+        # Queued, not awaited: the single database thread runs writes in submission order.
+        written = self._engine.store.submit(lambda con: ledger.upsert_orders(con, [row]))
+        written.add_done_callback(_log_failed_write)
 
     async def _send(self, command: PlaceOrder, client_id: str) -> Reply:
         client = self._engine.exchange.client
@@ -217,7 +263,10 @@ class TradingComponent:
             return await self._refused(command, client_id, exc)
         except ExchangeError as exc:
             return await self._refused(command, client_id, exc)
-        await self.record(update, fills, actor=command.actor)
+        # The journal already holds the order; DuckDB follows on its own thread, in order, and
+        # the trader gets the exchange's answer without waiting for a database commit.
+        written = self.record_nowait(update, fills, actor=command.actor)
+        self._engine.spawn(self._recorded(written, fills), f"record-{client_id}")
         return _reply(
             command, True, f"{update.status} {update.side} {update.orig_qty} {update.symbol}",
             client_order_id=client_id, exchange_order_id=update.exchange_order_id,
@@ -335,6 +384,48 @@ class TradingComponent:
         rows = self._read("SELECT order_type FROM orders WHERE client_order_id = ?", [client_id])
         return bool(rows) and rows[0][0] in FUTURES_ALGO_ORDER_TYPES
 
+    async def _replay_journal(self) -> None:
+        """Orders journaled before a crash but missing from DuckDB are put back, then resolved."""
+        assert self.journal is not None
+        entries = {e["client_order_id"]: e for e in self.journal.entries()}
+        if entries:
+            known = {
+                cid
+                for (cid,) in self._read(
+                    "SELECT client_order_id FROM orders WHERE client_order_id IN "
+                    "(SELECT unnest(?))",
+                    [list(entries)],
+                )
+            }
+            missing = [_journal_row(e) for cid, e in entries.items() if cid not in known]
+            if missing:
+                await self._write(lambda con: ledger.upsert_orders(con, missing))
+                self._engine.record_event(
+                    "warning", "journal_replayed",
+                    f"{len(missing)} journaled orders were missing from the database after a "
+                    "stop; they are being resolved with the exchange.",
+                )  # fmt: skip
+        self.journal.truncate()
+
+    async def _compact_journal_periodically(self, every_s: float = 60.0) -> None:
+        while True:
+            await asyncio.sleep(every_s)
+            await self.compact_journal()
+
+    async def compact_journal(self) -> bool:
+        """Truncate the journal when no order is in flight and DuckDB holds every entry."""
+        if self.journal is None or self.in_flight:
+            return False
+        ids = [e["client_order_id"] for e in self.journal.entries()]
+        await self._write(lambda con: None)  # every queued write has landed after this
+        rows = self._read(
+            "SELECT count(*) FROM orders WHERE client_order_id IN (SELECT unnest(?))", [ids]
+        )
+        if self.in_flight or rows[0][0] != len(set(ids)):
+            return False
+        self.journal.truncate()
+        return True
+
     async def _resume_unknown_orders(self) -> None:
         """After a restart: orders left PENDING_NEW or UNKNOWN are resolved, never re-sent."""
         rows = self._read(
@@ -349,13 +440,23 @@ class TradingComponent:
 
     async def record(self, update: OrderUpdate, fills: list[Any], actor: str | None) -> None:
         """Write an order update (and its fills) from any source: response, event or query."""
+        await self._recorded(self.record_nowait(update, fills, actor), fills)
+
+    def record_nowait(self, update: OrderUpdate, fills: list[Any], actor: str | None) -> Any:
+        """Queue the write and return its future (the reply path does not wait for DuckDB)."""
         row = ledger.order_row(update, actor=actor, created_ms=update.update_time)
 
         def work(con: Any) -> None:
             ledger.upsert_orders(con, [row])
             ledger.upsert_fills(con, fills)
 
-        await self._write(work)
+        assert self._engine.store is not None
+        return self._engine.store.submit(work)
+
+    async def _recorded(self, written: Any, fills: list[Any]) -> None:
+        await asyncio.wrap_future(written)
+        if fills:
+            self.account_changed()
         if fills and self.on_fills is not None:
             await self.on_fills(fills)
 
@@ -460,6 +561,7 @@ class TradingComponent:
             )
 
         await self._write(work)
+        self.account_changed()
         return _reply(command, True, f"{command.symbol} leverage is {raw['leverage']}x.", **raw)
 
     async def set_margin_type(self, command: SetMarginType) -> Reply:
@@ -495,6 +597,18 @@ class TradingComponent:
             quantity=abs(amount), reduce_only=True,
         )  # fmt: skip
         return await self.place(order)
+
+
+def _log_failed_write(future: Any) -> None:
+    # The journal still holds the order: the next start puts it back and resolves it.
+    if future.exception() is not None:
+        log.error("Writing a journaled order to DuckDB failed: %s", future.exception())
+
+
+def _journal_row(entry: dict[str, Any]) -> dict[str, Any]:
+    """A journal line back into an `orders` row (decimals were written as strings)."""
+    decimals = ("quantity", "quote_quantity", "price", "stop_price", "executed_qty")
+    return {k: (Decimal(v) if k in decimals and v is not None else v) for k, v in entry.items()}
 
 
 def _futures_update(payload: dict[str, Any]) -> OrderUpdate:

@@ -70,6 +70,7 @@ if TYPE_CHECKING:
     from engine.engine import Engine
 
 SNAPSHOT_EVERY_S = 60.0
+PRICES_MAX_AGE_S = 1.0
 ZERO = Decimal(0)
 
 
@@ -97,6 +98,7 @@ class RiskComponent:
         self._futures_ledgers: dict[str, pnl.FuturesLedger] = {}
         self._applied: set[tuple[str, str, int]] = set()
         self._snapshot_lock = asyncio.Lock()
+        self._prices_cache: tuple[float, dict[str, Decimal]] | None = None
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -140,7 +142,10 @@ class RiskComponent:
 
     async def check(self, order: PlaceOrder) -> Refusal | None:
         """The risk rules for one order; a refusal names the rule and the figures."""
-        snapshot = await self.snapshot_for_checks()
+        if self._needs_account():
+            snapshot = await self.snapshot_for_checks()
+        else:  # only the pair and market switches apply: no account state to read
+            snapshot = RiskSnapshot(equity=ZERO, kill_switch=self.kill_switch)
         correlations = None
         with self._engine.store.reader() as cur:
             if self.risk.correlation is not None:
@@ -153,6 +158,12 @@ class RiskComponent:
         if decision.allowed:
             return None
         return Refusal(f"risk.{decision.rule}", decision.reason)
+
+    def _needs_account(self) -> bool:
+        r = self.risk
+        limits = (r.max_open_positions, r.risk_per_trade, r.max_leverage,
+                  r.max_notional_per_symbol, r.max_notional_total, r.correlation)  # fmt: skip
+        return self.kill_switch.on or any(limit is not None for limit in limits)
 
     def effective_trading(self) -> TradingConfig:
         """The trading switches with the pairs the engine actually streams."""
@@ -235,11 +246,17 @@ class RiskComponent:
         return {"spot": spot, "wallets": wallets, "positions": positions, "marks": marks,
                 "leverage": leverage, "open_orders": open_orders}  # fmt: skip
 
-    async def _prices(self) -> dict[str, Decimal]:
-        """Last spot prices of every symbol, from REST (one light request, weight 4)."""
+    async def _prices(self, fresh: bool = False) -> dict[str, Decimal]:
+        """Last spot prices of every symbol, from REST (weight 4); checks reuse them for 1 s."""
+        now = time.monotonic()
+        cache = self._prices_cache
+        if not fresh and cache is not None and now - cache[0] < PRICES_MAX_AGE_S:
+            return cache[1]
         client = self._engine.exchange.client
         rows = await client.read(lambda c: c.get_all_tickers())
-        return {r["symbol"]: Decimal(r["price"]) for r in rows}
+        prices = {r["symbol"]: Decimal(r["price"]) for r in rows}
+        self._prices_cache = (time.monotonic(), prices)
+        return prices
 
     def _value(self, state: dict[str, Any], prices: dict[str, Decimal]) -> EquitySnapshot:
         spot = value_spot(state["spot"], prices)
@@ -297,7 +314,7 @@ class RiskComponent:
         """Value the account, store the equity row, and trip the kill switch at a limit."""
         async with self._snapshot_lock:
             state = self._read_account()
-            snapshot = self._value(state, await self._prices())
+            snapshot = self._value(state, await self._prices(fresh=True))
             await self._engine.store.write(lambda con: write_equity_snapshot(con, snapshot))
             self.last_equity = snapshot
             await self._evaluate_limits(snapshot)

@@ -233,6 +233,10 @@ class Store:
         """Run `work(con)` on the writer thread without blocking the event loop."""
         return await asyncio.wrap_future(self._executor.submit(self._settled, work))
 
+    def submit(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> Future[T]:
+        """Queue `work(con)` without waiting; writes run in the order they were submitted."""
+        return self._executor.submit(self._settled, work)
+
     def _settled(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         # DuckDB 2.0 refuses further work on a connection whose last result was not read to
         # its end (a fetchone(), or a failed step): finish it, whatever `work` did.

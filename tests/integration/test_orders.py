@@ -51,7 +51,7 @@ def test_a_limit_order_is_placed_shown_and_cancelled(connected_engine, sim):
     assert reply.ok, reply.message
     cid = reply.data["client_order_id"]
     assert [o["clientOrderId"] for o in exchange_open_orders(sim)] == [cid]
-    assert local_orders(connected_engine) == [(cid, "NEW", "alice")]
+    eventually(lambda: local_orders(connected_engine) == [(cid, "NEW", "alice")])
 
     cancel = CancelOrder(actor="alice", market="spot", symbol="BTCUSDT", client_order_id=cid)
     assert connected_engine.submit(cancel).result(10).ok
