@@ -319,9 +319,12 @@ def futures_positions() -> pd.DataFrame:
                (coalesce(m.mark_price, p.mark_price::DOUBLE) - p.entry_price::DOUBLE)
                    * p.amount::DOUBLE AS unrealized_pnl,
                abs(p.amount::DOUBLE) * coalesce(m.mark_price, p.mark_price::DOUBLE) AS notional,
-               p.leverage, p.margin_type, p.isolated_margin::DOUBLE AS isolated_margin,
+               coalesce(p.leverage, s.leverage) AS leverage,
+               coalesce(p.margin_type, s.margin_type) AS margin_type,
+               p.isolated_margin::DOUBLE AS isolated_margin,
                p.liquidation_price::DOUBLE AS liquidation_price
         FROM positions p LEFT JOIN mark_prices m USING (symbol)
+        LEFT JOIN symbol_settings s USING (symbol)
         WHERE p.amount <> 0 ORDER BY notional DESC
         """
     )
@@ -408,7 +411,11 @@ def fills_since(since_ms: int) -> pd.DataFrame:
 def current_leverage(symbol: str) -> int:
     """The symbol's futures leverage as last set or reported (1 when never set)."""
     with _store().reader() as cur:
-        row = cur.execute("SELECT leverage FROM positions WHERE symbol = ?", [symbol]).fetchone()
+        row = cur.execute(
+            "SELECT coalesce(p.leverage, s.leverage) FROM (SELECT ? AS symbol) q "
+            "LEFT JOIN positions p USING (symbol) LEFT JOIN symbol_settings s USING (symbol)",
+            [symbol],
+        ).fetchone()
     if row and row[0]:
         return int(row[0])
     trading = get_engine().trading
