@@ -17,6 +17,7 @@ import pandas as pd
 from app.runtime import get_engine
 from app.sql_guard import check_select
 from engine.config_versions import ConfigVersion, config_history, load_latest_config
+from engine.market_data import PairSelection, selection_kind
 from engine.models import MarketType, OrderStatus, TradingPair
 from engine.portfolio import STABLECOINS
 from engine.store import TABLES, Store
@@ -88,35 +89,32 @@ def last_event_id() -> int:
 
 
 def symbol_catalogue() -> pd.DataFrame:
-    """Every symbol the exchange lists in both markets (from exchangeInfo, held by the engine)."""
-    exchange = get_engine().exchange
-    pairs = exchange.pairs.values() if exchange is not None else []
-    rows = [
-        {
-            "market": str(p.market),
-            "symbol": p.symbol,
-            "base": p.base,
-            "quote": p.quote,
-            "status": p.status,
-        }
-        for p in pairs
-    ]
-    frame = pd.DataFrame(rows, columns=["market", "symbol", "base", "quote", "status"])
-    return frame.sort_values(["market", "symbol"], ignore_index=True)
+    """Every symbol the exchange lists in both markets (exchangeInfo, stored by the engine)."""
+    return _df("SELECT market, symbol, base, quote, status FROM symbols ORDER BY market, symbol")
 
 
 def trading_pair(market: MarketType, symbol: str) -> TradingPair | None:
     """The symbol's rules as the exchange listed them, or None when it is not listed."""
-    exchange = get_engine().exchange
-    return exchange.pair(market, symbol) if exchange is not None else None
+    with _store().reader() as cur:
+        rows = cur.execute(
+            "SELECT pair FROM symbols WHERE market = ? AND symbol = ?", [market.value, symbol]
+        ).fetchall()
+    return TradingPair.model_validate_json(rows[0][0]) if rows else None
 
 
 def selected_pairs(market: MarketType) -> tuple[str, ...]:
-    """The pairs the engine streams for `market` now."""
-    for component in get_engine().components:
-        if getattr(component, "name", "") == "market-data":
-            return tuple(component.selected(market))
-    return ()
+    """The pairs the engine streams for `market`: its latest stored selection, else the
+    configured pairs the exchange lists (the engine decides the same way at start)."""
+    with _store().reader() as cur:
+        saved = load_latest_config(cur, selection_kind(market))
+        if saved is not None:
+            return saved.parse(PairSelection).symbols
+        listed = {
+            s for (s,) in cur.execute(
+                "SELECT symbol FROM symbols WHERE market = ?", [market.value]
+            ).fetchall()
+        }  # fmt: skip
+    return tuple(s for s in get_engine().settings.pairs if s in listed)
 
 
 def pair_overview(market: MarketType, symbols: tuple[str, ...]) -> pd.DataFrame:
@@ -416,18 +414,18 @@ def current_leverage(symbol: str) -> int:
             "LEFT JOIN positions p USING (symbol) LEFT JOIN symbol_settings s USING (symbol)",
             [symbol],
         ).fetchone()
-    if row and row[0]:
-        return int(row[0])
-    trading = get_engine().trading
-    return int(trading.leverage.get(symbol, 1)) if trading is not None else 1
+    return int(row[0]) if row and row[0] else 1
 
 
 def market_unavailable(market: MarketType) -> str | None:
-    """Why the engine cannot use `market` (no exchangeInfo at start), or None when it can."""
-    exchange = get_engine().exchange
-    if exchange is None:
-        return "the engine has no exchange connection"
-    return exchange.unavailable.get(market)
+    """Why `market` cannot be used (the exchange listed none of its symbols), or None."""
+    with _store().reader() as cur:
+        count = cur.execute(
+            "SELECT count(*) FROM symbols WHERE market = ?", [market.value]
+        ).fetchall()[0][0]
+    if count:
+        return None
+    return f"the exchange lists no {market} symbols here (see Status for the connection)"
 
 
 # --- explore ------------------------------------------------------------------------------------

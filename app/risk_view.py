@@ -3,7 +3,7 @@
 The use of each limit is `engine.risk.limit_usage` over a snapshot built from the database: the
 latest equity snapshot (written every minute), stored balances, positions, open orders, ticker
 and mark prices. The engine's own pre-trade snapshot uses fresh REST prices, so figures here can
-trail it by up to a minute (notes-internal/pages-needs.md asks for a command that returns it).
+trail it by up to a minute. Configuration and the kill switch come from their stored versions.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from typing import Any
 
 import pandas as pd
 
+from app import queries
 from app.runtime import get_engine
+from engine.config_versions import load_latest_config
 from engine.kill_switch import KillSwitch, daily_loss_baseline, peak_since_ms
 from engine.models import Balance, MarketType, Position, Side
 from engine.portfolio import (
@@ -30,23 +32,31 @@ from engine.risk_config import RiskConfig, TradingConfig
 DAY_MS = 86_400_000
 
 
-def _risk() -> Any:
-    return getattr(get_engine(), "risk", None)
+def _latest(kind: str, model: type[Any]) -> Any:
+    store = get_engine().store
+    assert store is not None
+    with store.reader() as cur:
+        saved = load_latest_config(cur, kind)
+    return saved.parse(model) if saved is not None else model()
 
 
 def risk_config() -> RiskConfig:
-    component = _risk()
-    return component.risk if component is not None else RiskConfig()
+    """The risk configuration in force: the engine's latest stored version."""
+    return _latest("risk", RiskConfig)
 
 
 def trading_config() -> TradingConfig:
-    component = _risk()
-    return component.effective_trading() if component is not None else TradingConfig()
+    """The trading switches in force, with the pairs the engine streams."""
+    stored = _latest("trading", TradingConfig)
+    return stored.model_copy(update={
+        "spot_pairs": queries.selected_pairs(MarketType.SPOT),
+        "futures_pairs": queries.selected_pairs(MarketType.FUTURES),
+    })  # fmt: skip
 
 
 def kill_switch() -> KillSwitch:
-    component = _risk()
-    return component.kill_switch if component is not None else KillSwitch()
+    """The kill switch as the engine last stored it (every transition is a version)."""
+    return _latest("kill_switch", KillSwitch)
 
 
 def usage_table(now_ms: int) -> pd.DataFrame:

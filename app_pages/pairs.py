@@ -83,8 +83,12 @@ def watchlist() -> None:
         st.rerun()
     if star.button("★ Favourite", disabled=not picked, key="pairs_fav", width="stretch"):
         for s in picked:
-            favourites.set_favourite(market, s, s not in favourites.favourites(market))
-        st.rerun(scope="fragment")
+            reply = favourites.set_favourite(market, s, s not in favourites.favourites(market))
+            if not reply.ok:
+                show_reply(reply)
+                break
+        else:
+            st.rerun(scope="fragment")
     st.caption(
         "★ toggles the favourite mark (kept across restarts); click a column header to sort. "
         "A new pair gets its recent history from REST and streams live at once."

@@ -12,12 +12,15 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+
 from engine.binance.client import ExchangeClient
 from engine.binance.errors import ExchangeError
 from engine.binance.schemas import trading_pair_from_symbol
 from engine.binance.urls import Endpoints
 from engine.credentials import Credentials
 from engine.models import MarketType, TradingPair
+from engine.store import upsert_arrow
 
 if TYPE_CHECKING:
     from engine.engine import Engine
@@ -80,6 +83,9 @@ class ExchangeComponent:
                 pair = trading_pair_from_symbol(market, entry)
                 pairs[(market, pair.symbol)] = pair
         self.pairs = pairs
+        if engine is not None and engine.store is not None:
+            rows = [_symbol_row(pair) for pair in pairs.values()]
+            await engine.store.write(lambda con: _replace_symbols(con, rows))
 
     def _set_weight_limit(self, info: dict[str, Any]) -> None:
         for limit in info.get("rateLimits", []):
@@ -107,6 +113,27 @@ class ExchangeComponent:
             "time_offset_ms": metrics.time_offset_ms,
             "unavailable_markets": {str(m): reason for m, reason in self.unavailable.items()},
         }  # fmt: skip
+
+
+def _symbol_row(pair: TradingPair) -> tuple[Any, ...]:
+    return (pair.market.value, pair.symbol, pair.base, pair.quote, pair.status,
+            pair.model_dump_json(), time.time_ns() // 1_000_000)  # fmt: skip
+
+
+def _replace_symbols(con: Any, rows: list[tuple[Any, ...]]) -> None:
+    """The catalogue as exchangeInfo lists it now (delisted symbols disappear)."""
+    con.execute("BEGIN")
+    try:
+        con.execute("DELETE FROM symbols")
+        if rows:
+            columns = list(zip(*rows, strict=True))
+            names = ["market", "symbol", "base", "quote", "status", "pair", "updated_ms"]
+            table = pa.table(dict(zip(names, columns, strict=True)))
+            upsert_arrow(con, "symbols", table)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def _percentiles(samples: Iterable[float]) -> dict[str, float | None]:

@@ -91,6 +91,7 @@ class TradingComponent:
         self.on_fills: Callable[[list[Any]], Awaitable[None]] | None = None
         self.journal: OrderJournal | None = None
         self.in_flight: set[str] = set()
+        self.algo_ids: set[str] = set()
         self._price_cache: dict[tuple[MarketType, str], tuple[float, Decimal]] = {}
         self._account_cache: (
             tuple[dict[str, Decimal], Decimal, dict[str, tuple[Any, Any]]] | None
@@ -240,6 +241,8 @@ class TradingComponent:
         )  # fmt: skip
         assert self.journal is not None and self._engine.store is not None
         self.journal.append(row)
+        if command.market is MarketType.FUTURES and row["order_type"] in FUTURES_ALGO_ORDER_TYPES:
+            self.algo_ids.add(client_id)  # known before its DuckDB row lands
         # Queued, not awaited: the single database thread runs writes in submission order.
         written = self._engine.store.submit(lambda con: ledger.upsert_orders(con, [row]))
         written.add_done_callback(_log_failed_write)
@@ -381,6 +384,8 @@ class TradingComponent:
 
     def _is_algo(self, client_id: str) -> bool:
         """USD-M conditional orders live in Binance's algo service, under `clientAlgoId`."""
+        if client_id in self.algo_ids:
+            return True
         rows = self._read("SELECT order_type FROM orders WHERE client_order_id = ?", [client_id])
         return bool(rows) and rows[0][0] in FUTURES_ALGO_ORDER_TYPES
 

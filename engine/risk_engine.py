@@ -97,6 +97,8 @@ class RiskComponent:
         self._spot_ledgers: dict[str, pnl.SpotLedger] = {}
         self._futures_ledgers: dict[str, pnl.FuturesLedger] = {}
         self._applied: set[tuple[str, str, int]] = set()
+        self._replaying = False
+        self._arrived_during_replay: list[Any] = []
         self._snapshot_lock = asyncio.Lock()
         self._prices_cache: tuple[float, dict[str, Decimal]] | None = None
 
@@ -281,31 +283,57 @@ class RiskComponent:
             self._engine.spawn(self.take_snapshot(), "equity-after-fill")
 
     def _apply(self, fill: Any) -> None:
-        key = (str(fill.market), fill.symbol, fill.trade_id)
-        if key in self._applied:
+        if self._replaying:
+            self._arrived_during_replay.append(fill)
             return
-        self._applied.add(key)
+        self._apply_to(fill, self._spot_ledgers, self._futures_ledgers, self._applied)
+
+    def _apply_to(
+        self,
+        fill: Any,
+        spot: dict[str, pnl.SpotLedger],
+        futures: dict[str, pnl.FuturesLedger],
+        applied: set[tuple[str, str, int]],
+    ) -> None:
+        key = (str(fill.market), fill.symbol, fill.trade_id)
+        if key in applied:
+            return
+        applied.add(key)
         if fill.market is MarketType.SPOT:
             pair = self._engine.exchange.pair(MarketType.SPOT, fill.symbol)
             if pair is None:
                 return
-            ledger = self._spot_ledgers.get(fill.symbol) or pnl.SpotLedger(
-                fill.symbol, pair.base, pair.quote
-            )
-            self._spot_ledgers[fill.symbol] = pnl.apply_spot_fill(ledger, fill)
+            ledger = spot.get(fill.symbol) or pnl.SpotLedger(fill.symbol, pair.base, pair.quote)
+            spot[fill.symbol] = pnl.apply_spot_fill(ledger, fill)
         else:
-            ledger = self._futures_ledgers.get(fill.symbol) or pnl.FuturesLedger(fill.symbol)
-            self._futures_ledgers[fill.symbol] = pnl.apply_futures_fill(ledger, fill)
+            ledger = futures.get(fill.symbol) or pnl.FuturesLedger(fill.symbol)
+            futures[fill.symbol] = pnl.apply_futures_fill(ledger, fill)
 
-    def _replay_fills(self) -> None:
+    async def _replay_fills(self) -> None:
+        """Rebuild the P&L ledgers from every stored fill, off the event loop (it can be large)."""
+        self._replaying = True
+        try:
+            spot, futures, applied = await asyncio.to_thread(self._build_ledgers)
+        finally:
+            self._replaying = False
+        self._spot_ledgers, self._futures_ledgers, self._applied = spot, futures, applied
+        arrived, self._arrived_during_replay = self._arrived_during_replay, []
+        for fill in arrived:
+            self._apply(fill)
+
+    def _build_ledgers(self) -> tuple[dict, dict, set]:
+        spot: dict[str, pnl.SpotLedger] = {}
+        futures: dict[str, pnl.FuturesLedger] = {}
+        applied: set[tuple[str, str, int]] = set()
         with self._engine.store.reader() as cur:
             symbols = cur.execute("SELECT DISTINCT market, symbol FROM fills").fetchall()
             for market, symbol in symbols:
                 for fill in pnl.read_fills(cur, MarketType(market), symbol):
-                    self._apply(fill)
+                    self._apply_to(fill, spot, futures, applied)
+        return spot, futures, applied
 
     async def _snapshot_periodically(self) -> None:
-        self._replay_fills()
+        await self._replay_fills()
         while True:
             await self.take_snapshot()
             await asyncio.sleep(self.snapshot_every_s)

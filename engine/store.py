@@ -109,12 +109,22 @@ MIGRATIONS: tuple[Migration, ...] = (
                 amount DECIMAL(38, 18) NOT NULL, PRIMARY KEY (symbol, time))""",
         ),
     ),
+    Migration(
+        4,
+        "the exchange's symbol catalogue, so pages read it from the database",
+        (
+            """CREATE TABLE symbols (
+                market VARCHAR NOT NULL, symbol VARCHAR NOT NULL, base VARCHAR NOT NULL,
+                quote VARCHAR NOT NULL, status VARCHAR NOT NULL, pair JSON NOT NULL,
+                updated_ms BIGINT NOT NULL, PRIMARY KEY (market, symbol))""",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
 TABLES = (
     "klines", "tickers", "mark_prices", "orders", "fills", "balances", "positions", "equity",
-    "events", "config_versions", "symbol_settings", "funding",
+    "events", "config_versions", "symbol_settings", "funding", "symbols",
 )  # fmt: skip
 
 

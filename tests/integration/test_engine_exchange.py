@@ -29,7 +29,8 @@ def test_a_reconcile_command_rereads_the_account(connected_engine):
 
     before = connected_engine.account.reconciliations
     assert connected_engine.submit(Reconcile(actor="alice")).result(10).ok
-    assert connected_engine.account.reconciliations == before + 1
+    # at least this one (a stream reconnect may reconcile at the same time)
+    assert connected_engine.account.reconciliations >= before + 1
 
 
 def test_status_reports_streams_rest_latency_weight_and_breakers(connected_engine):

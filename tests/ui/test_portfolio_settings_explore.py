@@ -25,6 +25,7 @@ def test_portfolio_values_balances_and_toasts_a_fill(app_env):
     assert metrics["Spot value"] == "10,000.00"
     market_buy_btc(500)
     eventually(lambda: db("SELECT count(*) FROM balances WHERE asset = 'BTC' AND free > 0")[0][0])
+    eventually(lambda: db("SELECT count(*) FROM fills")[0][0])  # lands on its own, after the reply
     at.run()
     balances = next(d.value for d in at.dataframe if "asset" in d.value.columns)
     btc = balances[balances["asset"] == "BTC"].iloc[0]
