@@ -151,6 +151,7 @@ class MarketFeed:
         self.counters = FeedCounters()
         self.symbols: tuple[str, ...] = ()
         self._wanted: dict[str, StreamSpec] = {}
+        self._wanted_since: dict[str, float] = {}  # monotonic: when a stream was first wanted
         self._routes: dict[str, tuple[StreamSpec, StreamStats]] = {}
         self._stats: dict[str, StreamStats] = {}
         self._tracks: dict[tuple[str, str], KlineTrack] = {}
@@ -187,6 +188,8 @@ class MarketFeed:
         """Want the streams of exactly `symbols`; the running session applies the change."""
         self.symbols = tuple(symbols)
         self._wanted = self.streams_for(symbols)
+        now = time.monotonic()
+        self._wanted_since = {n: self._wanted_since.get(n, now) for n in self._wanted}
         self._changed.set()
 
     def request_stop(self) -> None:
@@ -539,12 +542,17 @@ class MarketFeed:
                     "state": str(self.state),
                     "subscribed": name in self._routes,
                     "last_message_age_s": age,
-                    "stale": age is None or age > self.config.stale_after_s,
+                    "stale": self._is_stale(age, now - self._wanted_since.get(name, now)),
                     "messages": stats.messages,
                     "reconnects": self.counters.reconnects,
                 }
             )
         return rows
+
+    def _is_stale(self, age: float | None, wanted_for: float) -> bool:
+        """Silent too long; a stream still waiting for its first frame is not stale yet."""
+        silent = age if age is not None else wanted_for
+        return silent > self.config.stale_after_s
 
     def summary(self) -> dict[str, Any]:
         """The connection as a whole, for the Status page."""
