@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import StrEnum
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -311,3 +312,32 @@ class Position(Frozen):
     liquidation_price: Decimal | None = None
     notional: Decimal | None = None
     time: int = 0
+
+
+class OrderFields(Protocol):
+    """What filters and risk checks read from an order; `engine.commands.PlaceOrder` has them."""
+
+    @property
+    def market(self) -> MarketType: ...
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def side(self) -> Side: ...
+    @property
+    def order_type(self) -> OrderType: ...
+    @property
+    def quantity(self) -> Decimal | None: ...
+    @property
+    def quote_quantity(self) -> Decimal | None: ...
+    @property
+    def price(self) -> Decimal | None: ...
+    @property
+    def stop_price(self) -> Decimal | None: ...
+    @property
+    def time_in_force(self) -> TimeInForce | None: ...
+    @property
+    def post_only(self) -> bool: ...
+    @property
+    def reduce_only(self) -> bool: ...
+    @property
+    def close_position(self) -> bool: ...

@@ -25,11 +25,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Protocol
 
 from engine.correlation import CorrelationResult, SymbolKey
 from engine.kill_switch import KillSwitch, daily_loss_limit, drawdown_limit
-from engine.models import MarketType, OrderType, Side
+from engine.models import MarketType, OrderFields, Side
 from engine.portfolio import STABLECOINS, HeldPosition
 from engine.risk_config import RiskConfig, RiskPerTradeMode, TradingConfig
 
@@ -38,29 +37,7 @@ ZERO = Decimal(0)
 CorrelationLookup = Callable[[SymbolKey, SymbolKey], CorrelationResult]
 
 
-class OrderLike(Protocol):
-    """The fields of `engine.commands.PlaceOrder` the checks read."""
-
-    @property
-    def market(self) -> MarketType: ...
-    @property
-    def symbol(self) -> str: ...
-    @property
-    def side(self) -> Side: ...
-    @property
-    def order_type(self) -> OrderType: ...
-    @property
-    def quantity(self) -> Decimal | None: ...
-    @property
-    def quote_quantity(self) -> Decimal | None: ...
-    @property
-    def price(self) -> Decimal | None: ...
-    @property
-    def stop_price(self) -> Decimal | None: ...
-    @property
-    def reduce_only(self) -> bool: ...
-    @property
-    def close_position(self) -> bool: ...
+OrderLike = OrderFields  # the fields of `engine.commands.PlaceOrder` the checks read
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,13 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 from engine.models import (
     LotSizeFilter,
     MarketType,
     NotionalFilter,
+    OrderFields,
     OrderType,
     PercentPriceFilter,
     PriceFilter,
@@ -44,35 +45,6 @@ _DECIMAL_ROUNDING = {
     RoundingMode.UP: ROUND_CEILING,
     RoundingMode.NEAREST: ROUND_HALF_UP,
 }
-
-
-class OrderFields(Protocol):
-    """What validation reads from an order; `engine.commands.PlaceOrder` has these fields."""
-
-    @property
-    def market(self) -> MarketType: ...
-    @property
-    def symbol(self) -> str: ...
-    @property
-    def side(self) -> Side: ...
-    @property
-    def order_type(self) -> OrderType: ...
-    @property
-    def quantity(self) -> Decimal | None: ...
-    @property
-    def quote_quantity(self) -> Decimal | None: ...
-    @property
-    def price(self) -> Decimal | None: ...
-    @property
-    def stop_price(self) -> Decimal | None: ...
-    @property
-    def time_in_force(self) -> TimeInForce | None: ...
-    @property
-    def post_only(self) -> bool: ...
-    @property
-    def reduce_only(self) -> bool: ...
-    @property
-    def close_position(self) -> bool: ...
 
 
 @dataclass(frozen=True)
