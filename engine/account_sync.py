@@ -198,7 +198,7 @@ class AccountSync:
     async def _sync_fills(self, market: MarketType) -> None:
         """Fetch trades of every symbol we have orders on, from the last fill we hold."""
         client = self._engine.exchange.client
-        for symbol, since, ids in self._fill_cursors(market):
+        for symbol, since in await asyncio.to_thread(self._fill_cursors, market):
             if market is MarketType.SPOT:
                 rows = await client.read(
                     lambda c, s=symbol, t=since: c.get_my_trades(symbol=s, startTime=t)
@@ -209,28 +209,39 @@ class AccountSync:
                     lambda c, s=symbol, t=since: c.futures_account_trades(symbol=s, startTime=t)
                 )
                 make = schemas.fill_from_futures_trade
+            if not rows:
+                continue
+            ids = self._client_ids(market, symbol, [str(r["orderId"]) for r in rows])
             fills = [make(r, ids.get(str(r["orderId"]), "")) for r in rows]
             await self._write(lambda con, f=fills: ledger.upsert_fills(con, f))
 
-    def _fill_cursors(self, market: MarketType) -> list[tuple[str, int, dict[str, str]]]:
+    def _fill_cursors(self, market: MarketType) -> list[tuple[str, int]]:
+        """Per symbol we ordered on: the last fill we hold, else the first order's time.
+
+        (Aggregated per table before joining: a join of orders with fills by symbol grows as
+        their product and stalled the engine for a minute on a year of history.)
+        """
         with self._reader() as cur:
-            symbols = cur.execute(
-                "SELECT o.symbol, coalesce(max(f.time), min(o.created_ms)) "
-                "FROM orders o LEFT JOIN fills f ON f.market = o.market AND f.symbol = o.symbol "
-                "WHERE o.market = ? AND o.exchange_order_id IS NOT NULL GROUP BY o.symbol",
-                [market.value],
+            rows = cur.execute(
+                "WITH o AS (SELECT symbol, min(created_ms) AS first_order FROM orders "
+                "           WHERE market = ? AND exchange_order_id IS NOT NULL GROUP BY symbol), "
+                "f AS (SELECT symbol, max(time) AS last_fill FROM fills WHERE market = ? "
+                "      GROUP BY symbol) "
+                "SELECT o.symbol, coalesce(f.last_fill, o.first_order) FROM o "
+                "LEFT JOIN f USING (symbol)",
+                [market.value, market.value],
             ).fetchall()
-            cursors = []
-            for symbol, since in symbols:
-                ids = dict(
-                    cur.execute(
-                        "SELECT exchange_order_id, client_order_id FROM orders "
-                        "WHERE market = ? AND symbol = ? AND exchange_order_id IS NOT NULL",
-                        [market.value, symbol],
-                    ).fetchall()
-                )
-                cursors.append((symbol, int(since), ids))
-            return cursors
+        return [(symbol, int(since)) for symbol, since in rows]
+
+    def _client_ids(self, market: MarketType, symbol: str, order_ids: list[str]) -> dict[str, str]:
+        with self._reader() as cur:
+            return dict(
+                cur.execute(
+                    "SELECT exchange_order_id, client_order_id FROM orders WHERE market = ? "
+                    "AND symbol = ? AND exchange_order_id IN (SELECT unnest(?))",
+                    [market.value, symbol, order_ids],
+                ).fetchall()
+            )
 
     # --- streams --------------------------------------------------------------------------------
 
