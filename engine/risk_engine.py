@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from engine import pnl
+from engine.binance.errors import ExchangeError
 from engine.commands import (
     CancelAllOrders,
     ClosePosition,
@@ -443,7 +444,11 @@ class RiskComponent:
 
     async def _on_save_risk(self, command: SaveRiskConfig) -> Reply:
         try:
-            config = parse_risk_config(command.config)
+            caps = await self._leverage_caps()
+        except ExchangeError as exc:
+            return _reply(command, False, f"Cannot read the leverage brackets: {exc.reason}")
+        try:
+            config = parse_risk_config(command.config, caps)
         except ConfigError as exc:
             problems = [{"field": p.field, "reason": p.reason} for p in exc.problems]
             return _reply(command, False, str(exc), "invalid_config", problems=problems)
@@ -478,6 +483,21 @@ class RiskComponent:
             if "spot_pairs" in command.config or "futures_pairs" in command.config:
                 select = SelectPairs(actor=command.actor, market=market, symbols=pairs)
                 await market_data._on_select_pairs(select)
+
+    async def _leverage_caps(self) -> dict[str, int] | None:
+        """Highest leverage the exchange allows per selected futures pair (first bracket)."""
+        exchange = self._engine.exchange
+        if MarketType.FUTURES in exchange.unavailable or exchange.client.credentials is None:
+            return None
+        selected = set(self.effective_trading().futures_pairs)
+        if not selected:
+            return None
+        rows = await exchange.client.read(lambda c: c.futures_leverage_bracket())
+        return {
+            row["symbol"]: int(row["brackets"][0]["initialLeverage"])
+            for row in rows
+            if row["symbol"] in selected and row.get("brackets")
+        }
 
     async def _save(self, kind: str, config: BaseModel, actor: str) -> int:
         return await self._engine.store.write(

@@ -56,12 +56,22 @@ class FuturesVenue:
             )  # fmt: skip
         for method, path, handler in self.service.control_routes():
             ctx.endpoint(app, method, path, self._adapt(handler, True), weight=0)
+        self.service.klines_source = self._market_klines
         self.service.hub.register(app)
         self.service.hub.before_publish = ctx.sync_market
         ctx.tick_listeners.append(self.on_ticks)
         if not ctx.store.register("futures", self.exchange.to_state, self._load):
             self.exchange.deposit(self.starting_balance)
         ctx.control_hooks.append(self.reset)
+
+    def _market_klines(
+        self, symbol: str, interval: str, start: int | None, end: int | None, limit: int
+    ) -> list:
+        """Perpetual klines from the shared market (the sim's futures trade on its price path)."""
+        self.ctx.sync_market()
+        return [
+            bar.to_binance() for bar in self.ctx.market.klines(symbol, interval, start, end, limit)
+        ]
 
     def _new_exchange(self) -> FuturesExchange:
         listed = [s for s in DEFAULT_FUTURES_SYMBOLS if s.symbol in _market_symbols(self.ctx)]

@@ -85,6 +85,9 @@ class FuturesService:
         self.state_path = state_path
         self.advance_clock = advance_clock
         self.hub = FuturesStreamHub(exchange, now_ms)
+        # (symbol, interval, start, end, limit) -> REST rows; a server venue points it at the
+        # shared market's klines (history included), standalone it uses the scripted path.
+        self.klines_source: Callable[..., list] | None = None
         self._publisher: asyncio.Task | None = None
         if state_path is not None:
             exchange.load(state_path)
@@ -229,6 +232,8 @@ class FuturesService:
         start, end = params.integer("startTime"), params.integer("endTime")
         if start is not None and end is not None and start > end:
             raise FuturesError(-1023, "Start time is greater than end time.")
+        if self.klines_source is not None:
+            return self.klines_source(symbol, interval, start, end, limit)
         path = self.exchange.prices.paths[symbol]
         candles = path.candles(INTERVAL_MS[interval], start, end, limit, self.exchange.now_ms)
         return [c.to_rest() for c in candles]

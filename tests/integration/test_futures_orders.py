@@ -87,3 +87,17 @@ def test_a_conditional_order_goes_to_the_algo_service_and_can_be_cancelled(conne
     cancel = CancelOrder(actor="a", market="futures", symbol="BTCUSDT", client_order_id=cid)
     cancelled = engine.submit(cancel).result(10)
     assert cancelled.ok, cancelled.message
+
+
+def test_futures_candles_and_mark_prices_stream_into_the_database(connected_engine):
+    def stored() -> tuple[int, int]:
+        with connected_engine.store.reader() as cur:
+            klines = cur.execute(
+                "SELECT count(*) FROM klines WHERE market = 'futures' AND symbol = 'BTCUSDT'"
+            ).fetchone()[0]
+            marks = cur.execute(
+                "SELECT count(*) FROM mark_prices WHERE symbol = 'BTCUSDT' AND mark_price > 0"
+            ).fetchone()[0]
+        return klines, marks
+
+    eventually(lambda: stored()[0] > 100 and stored()[1] == 1, timeout=20)

@@ -127,3 +127,26 @@ def _balances_synced(engine: Engine, sim: SimulatorThread) -> bool:
         rows = cur.execute("SELECT asset, free + locked FROM balances WHERE market = 'spot'")
         local = {a: Decimal(v) for a, v in rows.fetchall()}
     return {a: v for a, v in local.items() if v} == {a: v for a, v in exchange.items() if v}
+
+
+def test_a_bad_risk_configuration_is_refused_with_the_field_and_reason(connected_engine):
+    bad = connected_engine.submit(SaveRiskConfig(actor="admin", config={
+        "max_leverage": 126, "max_drawdown_pct": "-5",
+    })).result(10)  # fmt: skip
+    assert not bad.ok
+    fields = {p["field"] for p in bad.data["problems"]}
+    assert {"max_leverage", "max_drawdown_pct"} <= fields
+
+
+def test_leverage_above_the_exchange_bracket_is_refused(connected_engine):
+    # XRPUSDT's first bracket allows 75x in the simulator (Binance's own table); BTCUSDT 125x.
+    from engine.commands import SelectPairs
+
+    engine = connected_engine
+    assert engine.submit(SelectPairs(actor="admin", market="futures",
+                                     symbols=("BTCUSDT", "XRPUSDT"))).result(15).ok  # fmt: skip
+    reply = engine.submit(SaveRiskConfig(actor="admin", config={"max_leverage": 100})).result(10)
+    assert not reply.ok
+    problem = reply.data["problems"][0]
+    assert problem["field"] == "max_leverage" and "XRPUSDT allows" in problem["reason"]
+    assert engine.submit(SaveRiskConfig(actor="admin", config={"max_leverage": 50})).result(10).ok
