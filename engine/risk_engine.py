@@ -57,7 +57,7 @@ from engine.portfolio import (
     value_spot,
     write_equity_snapshot,
 )
-from engine.risk import OpenOrder, RiskSnapshot, limit_usage, pre_trade_check
+from engine.risk import OpenOrder, RiskSnapshot, pre_trade_check
 from engine.risk_config import (
     ConfigError,
     KillSwitchAction,
@@ -511,9 +511,6 @@ class RiskComponent:
             "equity": str(equity.equity) if equity else None,
             "equity_time": equity.time if equity else None,
         }
-
-    def usage(self, snapshot: RiskSnapshot) -> list[Any]:
-        return limit_usage(self.risk, snapshot)
 
     def _market_data(self) -> Any:
         return next((c for c in self._engine.components if c.name == "market-data"), None)
