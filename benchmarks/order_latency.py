@@ -22,12 +22,10 @@ import requests
 from binance import AsyncClient
 
 from engine.assembly import build_engine
-from engine.binance.urls import sim_endpoints
 from engine.commands import CancelAllOrders, PlaceOrder
-from engine.credentials import Credentials
 from engine.engine import Engine
 from engine.settings import load_settings
-from simulator.server import SimConfig, SimulatorThread
+from engine.sim_process import start_simulator
 
 SYMBOL = "BTCUSDT"
 
@@ -78,15 +76,13 @@ def main() -> None:
     )  # fmt: skip
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        config = SimConfig(
-            data_dir=Path(tmp) / "sim",
-            balances={"USDT": Decimal(10_000_000)},
-            orders_per_10s=1_000_000,
-        )  # latency, not the order-rate limit
-        sim = SimulatorThread(config).start()
-        base = sim.urls.base_url
-        keys = Credentials(sim.api_key.key, sim.api_key.secret)
-        endpoints = sim_endpoints(base, base.replace("http://", "ws://", 1))
+        # The exchange in its own process, as Binance is: no GIL shared with the engine.
+        sim = start_simulator(
+            Path(tmp) / "sim", "synthetic", 1,
+            ("--balances", "USDT=10000000", "--orders-per-10s", "1000000"),
+        )  # fmt: skip
+        endpoints, keys = sim.endpoints, sim.credentials
+        base = endpoints.spot_rest_root
         engine = build_engine(load_settings(data_dir=Path(tmp) / "engine"), endpoints, keys)
         engine.start()
         if args.exchange_latency_ms:

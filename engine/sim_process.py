@@ -35,11 +35,13 @@ class SimulatorProcess:
                 self.process.wait(timeout=5)
 
 
-def start_simulator(data_dir: Path, feed: str, seed: int) -> SimulatorProcess:
+def start_simulator(
+    data_dir: Path, feed: str, seed: int, extra_args: tuple[str, ...] = ()
+) -> SimulatorProcess:
     """Run `python -m simulator` on a free port with its account in `data_dir`."""
     command = [
         sys.executable, "-m", "simulator", "--port", "0", "--data-dir", str(data_dir),
-        "--feed", feed, "--seed", str(seed),
+        "--feed", feed, "--seed", str(seed), *extra_args,
     ]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:

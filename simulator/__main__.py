@@ -55,6 +55,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--maker-fee", type=fee, default=Decimal("0.001"))
     p.add_argument("--taker-fee", type=fee, default=Decimal("0.001"))
     p.add_argument("--weight-limit", type=int, default=6000, help="REQUEST_WEIGHT per minute")
+    p.add_argument("--orders-per-10s", type=int, default=50, help="ORDERS per 10 seconds")
     p.add_argument("--log-level", default="WARNING")
     return p
 
@@ -73,6 +74,7 @@ def config_from(args: argparse.Namespace) -> SimConfig:
         maker_fee=args.maker_fee,
         taker_fee=args.taker_fee,
         weight_limit=args.weight_limit,
+        orders_per_10s=args.orders_per_10s,
     )
 
 
