@@ -15,18 +15,14 @@ import pandas as pd
 
 from app import queries
 from app.runtime import get_engine
+from engine.account_state import read_account, risk_snapshot
 from engine.config_versions import load_latest_config
-from engine.kill_switch import KillSwitch, daily_loss_baseline, peak_since_ms
-from engine.models import Balance, MarketType, Position, Side
+from engine.kill_switch import KillSwitch
+from engine.models import MarketType
 from engine.portfolio import (
-    futures_positions,
-    peak_equity,
     read_equity,
-    spot_positions,
-    start_of_day_equity,
-    utc_day_start,
 )
-from engine.risk import OpenOrder, RiskSnapshot, limit_usage
+from engine.risk import RiskSnapshot, limit_usage
 from engine.risk_config import RiskConfig, TradingConfig
 
 DAY_MS = 86_400_000
@@ -69,67 +65,11 @@ def usage_table(now_ms: int) -> pd.DataFrame:
 
 
 def snapshot(now_ms: int) -> RiskSnapshot:
+    """The engine's own view (engine.account_state), with equity from the latest snapshot."""
     store = get_engine().store
     assert store is not None
-    switch = kill_switch()
     with store.reader() as cur:
-        history = read_equity(cur, since_ms=utc_day_start(now_ms) - DAY_MS)
-        spot = [
-            Balance(asset=a, free=Decimal(f), locked=Decimal(lk))
-            for a, f, lk in cur.execute(
-                "SELECT asset, free, locked FROM balances WHERE market = 'spot'"
-            ).fetchall()
-        ]
-        held = [
-            Position(
-                symbol=s,
-                amount=Decimal(a),
-                entry_price=Decimal(e or 0),
-                unrealized_pnl=Decimal(0),
-                leverage=lev,
-            )
-            for s, a, e, lev in cur.execute(
-                "SELECT symbol, amount, entry_price, leverage FROM positions"
-            ).fetchall()
-        ]
-        spot_prices = {
-            s: Decimal(str(p))
-            for s, p in cur.execute(
-                "SELECT symbol, last_price FROM tickers WHERE market = 'spot' "
-                "AND last_price IS NOT NULL"
-            ).fetchall()
-        }
-        marks = {
-            s: Decimal(str(p))
-            for s, p in cur.execute("SELECT symbol, mark_price FROM mark_prices").fetchall()
-        }
-        orders = [
-            OpenOrder(
-                MarketType(m),
-                s,
-                Side(sd),
-                Decimal(q or 0) - Decimal(x or 0),
-                Decimal(p) if p is not None else None,
-                bool(r),
-            )
-            for m, s, sd, q, x, p, r in cur.execute(
-                "SELECT market, symbol, side, quantity, executed_qty, price, reduce_only "
-                "FROM orders WHERE status IN ('PENDING_NEW', 'NEW', 'PARTIALLY_FILLED', "
-                "'UNKNOWN')"
-            ).fetchall()
-        ]
-    return RiskSnapshot(
-        equity=history[-1].equity if history else Decimal(0),
-        positions=spot_positions(spot, spot_prices) + futures_positions(held),
-        open_orders=orders,
-        prices={
-            **{(MarketType.SPOT, s): p for s, p in spot_prices.items()},
-            **{(MarketType.FUTURES, s): p for s, p in marks.items()},
-        },
-        leverage={p.symbol: p.leverage for p in held if p.leverage},
-        kill_switch=switch,
-        start_of_day_equity=daily_loss_baseline(
-            switch, start_of_day_equity(history, now_ms), now_ms
-        ),
-        peak_equity=peak_equity(history, peak_since_ms(switch)),
-    )
+        state = read_account(cur)
+        latest = read_equity(cur, since_ms=now_ms - DAY_MS)
+        equity = latest[-1].equity if latest else Decimal(0)
+        return risk_snapshot(cur, state, equity, state.spot_prices, kill_switch(), now_ms)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from engine import pnl
+from engine.account_state import AccountState, read_account, risk_snapshot
 from engine.binance.errors import ExchangeError
 from engine.commands import (
     CancelAllOrders,
@@ -41,23 +42,20 @@ from engine.kill_switch import (
     trip_automatically,
     trip_by_hand,
 )
-from engine.models import Balance, MarginBalance, MarketType, Position, Side
+from engine.models import MarketType, Side
 from engine.order_checks import Refusal
 from engine.portfolio import (
     EquitySnapshot,
     asset_price,
     equity_snapshot,
-    futures_positions,
     peak_equity,
     read_equity,
-    spot_positions,
     start_of_day_equity,
-    utc_day_start,
     value_futures,
     value_spot,
     write_equity_snapshot,
 )
-from engine.risk import OpenOrder, RiskSnapshot, pre_trade_check
+from engine.risk import RiskSnapshot, pre_trade_check
 from engine.risk_config import (
     ConfigError,
     KillSwitchAction,
@@ -185,69 +183,11 @@ class RiskComponent:
         prices = await self._prices()
         equity = self._value(state, prices)
         with self._engine.store.reader() as cur:
-            history = read_equity(cur, since_ms=utc_day_start(_now_ms()) - 86_400_000)
-        return RiskSnapshot(
-            equity=equity.equity,
-            positions=spot_positions(state["spot"], prices) + futures_positions(state["positions"]),
-            open_orders=state["open_orders"],
-            prices={**{(MarketType.SPOT, s): p for s, p in prices.items()},
-                    **{(MarketType.FUTURES, s): p for s, p in state["marks"].items()}},
-            leverage=state["leverage"],
-            kill_switch=self.kill_switch,
-            start_of_day_equity=daily_loss_baseline(
-                self.kill_switch, start_of_day_equity(history, _now_ms()), _now_ms()
-            ),
-            peak_equity=peak_equity(history, peak_since_ms(self.kill_switch)),
-        )  # fmt: skip
+            return risk_snapshot(cur, state, equity.equity, prices, self.kill_switch, _now_ms())
 
-    # --- account state from DuckDB --------------------------------------------------------------
-
-    def _read_account(self) -> dict[str, Any]:
+    def _read_account(self) -> AccountState:
         with self._engine.store.reader() as cur:
-            spot = [
-                Balance(asset=a, free=Decimal(f), locked=Decimal(lk))
-                for a, f, lk in cur.execute(
-                    "SELECT asset, free, locked FROM balances WHERE market = 'spot'"
-                ).fetchall()
-            ]
-            wallets = [
-                MarginBalance(asset=a, wallet_balance=Decimal(f) + Decimal(lk),
-                              cross_wallet_balance=Decimal(f) + Decimal(lk), available=Decimal(f))
-                for a, f, lk in cur.execute(
-                    "SELECT asset, free, locked FROM balances WHERE market = 'futures'"
-                ).fetchall()
-            ]  # fmt: skip
-            positions = [
-                Position(symbol=s, amount=Decimal(a), entry_price=Decimal(e or 0),
-                         mark_price=Decimal(m) if m is not None else None,
-                         unrealized_pnl=Decimal(u or 0), leverage=lev)
-                for s, a, e, m, u, lev in cur.execute(
-                    "SELECT symbol, amount, entry_price, mark_price, unrealized_pnl, leverage "
-                    "FROM positions"
-                ).fetchall()
-            ]  # fmt: skip
-            leverage = dict(
-                cur.execute(
-                    "SELECT symbol, leverage FROM symbol_settings WHERE leverage IS NOT NULL"
-                ).fetchall()
-            )
-            leverage.update({p.symbol: p.leverage for p in positions if p.leverage})
-            marks = {
-                s: Decimal(str(m))
-                for s, m in cur.execute("SELECT symbol, mark_price FROM mark_prices").fetchall()
-            }
-            marks.update({p.symbol: p.mark_price for p in positions if p.mark_price})
-            open_orders = [
-                OpenOrder(MarketType(mk), s, Side(sd), Decimal(q or 0) - Decimal(x or 0),
-                          Decimal(p) if p is not None else None, bool(r))
-                for mk, s, sd, q, x, p, r in cur.execute(
-                    "SELECT market, symbol, side, quantity, executed_qty, price, reduce_only "
-                    "FROM orders WHERE status IN ('PENDING_NEW', 'NEW', 'PARTIALLY_FILLED', "
-                    "'UNKNOWN')"
-                ).fetchall()
-            ]  # fmt: skip
-        return {"spot": spot, "wallets": wallets, "positions": positions, "marks": marks,
-                "leverage": leverage, "open_orders": open_orders}  # fmt: skip
+            return read_account(cur)
 
     async def _prices(self, fresh: bool = False) -> dict[str, Decimal]:
         """Last spot prices of every symbol, from REST (weight 4); checks reuse them for 1 s."""
@@ -261,9 +201,9 @@ class RiskComponent:
         self._prices_cache = (time.monotonic(), prices)
         return prices
 
-    def _value(self, state: dict[str, Any], prices: dict[str, Decimal]) -> EquitySnapshot:
-        spot = value_spot(state["spot"], prices)
-        futures = value_futures(state["wallets"], state["positions"], state["marks"], prices)
+    def _value(self, state: AccountState, prices: dict[str, Decimal]) -> EquitySnapshot:
+        spot = value_spot(state.spot, prices)
+        futures = value_futures(state.wallets, state.positions, state.marks, prices)
         quotes = {ledger.quote for ledger in self._spot_ledgers.values()}
         quote_prices = {q: asset_price(q, prices) for q in quotes}
         try:
@@ -402,7 +342,7 @@ class RiskComponent:
             await self._sell_spot_holdings(actor)
 
     async def _sell_spot_holdings(self, actor: str) -> None:
-        for balance in self._read_account()["spot"]:
+        for balance in self._read_account().spot:
             pair = self._engine.exchange.pair(MarketType.SPOT, f"{balance.asset}USDT")
             if pair is None or balance.free <= 0:
                 continue
