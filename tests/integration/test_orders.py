@@ -111,6 +111,7 @@ def test_a_429_storm_is_waited_out_and_never_becomes_a_ban(connected_engine, sim
     # wire when the first 429 is sent cannot be called back, by us or by any client.
     eventually(lambda: connected_engine.risk.last_equity is not None, timeout=15)
     eventually(lambda: _streams_connected(connected_engine), timeout=15)
+    eventually(_rest_quiet(connected_engine), timeout=30, interval=0.5)
     sim_control(
         sim,
         "POST",
@@ -216,3 +217,15 @@ def _streams_connected(engine: Engine) -> bool:
     market_data = next(c for c in engine.components if c.name == "market-data")
     streams = market_data.stream_status()
     return bool(streams) and all(s["state"] == "connected" for s in streams)
+
+
+def _rest_quiet(engine: Engine):
+    """A condition true once no REST call has started for one polling interval."""
+    seen: list[int] = []
+
+    def quiet() -> bool:
+        calls = sum(e.calls for e in engine.exchange.client.metrics.endpoints.values())
+        seen.append(calls)
+        return len(seen) >= 2 and seen[-1] == seen[-2]
+
+    return quiet
