@@ -231,9 +231,14 @@ def upsert_spot_balances(
     ]  # fmt: skip
     with _transaction(con):
         if replace_all:
-            con.execute("DELETE FROM balances WHERE market = 'spot'")
+            snapshot_ms = max((r["updated_ms"] for r in rows), default=now_ms)
+            con.execute(
+                "DELETE FROM balances WHERE market = 'spot' AND updated_ms <= ? "
+                "AND asset NOT IN (SELECT unnest(?))",
+                [snapshot_ms, [r["asset"] for r in rows]],
+            )
         if rows:
-            upsert_arrow(con, "balances", _table(BALANCE_COLUMNS, rows))
+            _upsert_newer_balances(con, _table(BALANCE_COLUMNS, rows))
 
 
 def upsert_futures_balances(
@@ -248,7 +253,22 @@ def upsert_futures_balances(
             "locked": b.wallet_balance - free, "updated_ms": b.time or now_ms,
         })  # fmt: skip
     if rows:
-        upsert_arrow(con, "balances", _table(BALANCE_COLUMNS, rows))
+        _upsert_newer_balances(con, _table(BALANCE_COLUMNS, rows))
+
+
+def _upsert_newer_balances(con: duckdb.DuckDBPyConnection, data: Any) -> None:
+    # A REST snapshot can arrive after a newer stream event (or the other way round): the row
+    # with the later exchange time wins, so a reconciliation never rolls a balance back.
+    con.register("_incoming", data)
+    try:
+        con.execute(
+            "INSERT INTO balances BY NAME SELECT * FROM _incoming "
+            "ON CONFLICT (market, asset) DO UPDATE SET free = excluded.free, "
+            "locked = excluded.locked, updated_ms = excluded.updated_ms "
+            "WHERE excluded.updated_ms >= balances.updated_ms"
+        )
+    finally:
+        con.unregister("_incoming")
 
 
 def _known_free(con: duckdb.DuckDBPyConnection, balance: MarginBalance) -> Decimal:
