@@ -19,6 +19,14 @@ from engine.risk_config import (
 )
 
 OFF_HELP = "0 turns this limit off."
+# Optional amount limits of RiskConfig: (field, label, widget key), laid out round the columns.
+AMOUNT_LIMITS = (
+    ("max_notional_per_symbol", "Position size limit per symbol (USDT)", "cfg_max_notional"),
+    ("max_notional_total", "Total position limit (USDT)", "cfg_max_total"),
+    ("max_daily_loss_usdt", "Max daily loss (USDT)", "cfg_daily_loss_usdt"),
+    ("max_daily_loss_pct", "Max daily loss (% of equity)", "cfg_daily_loss_pct"),
+    ("max_drawdown_pct", "Max drawdown from peak (%)", "cfg_drawdown_pct"),
+)
 
 
 def _off(value: float) -> float | None:
@@ -85,58 +93,18 @@ def risk_form(current: RiskConfig) -> None:
                 )
             )
             or None,
-            "max_notional_per_symbol": _off(
-                c.number_input(
-                    "Position size limit per symbol (USDT)",
-                    0.0,
-                    value=_f(current.max_notional_per_symbol),
-                    help=OFF_HELP,
-                    key="cfg_max_notional",
-                )
-            ),
-            "max_notional_total": _off(
-                a.number_input(
-                    "Total position limit (USDT)",
-                    0.0,
-                    value=_f(current.max_notional_total),
-                    help=OFF_HELP,
-                    key="cfg_max_total",
-                )
-            ),
-            "max_daily_loss_usdt": _off(
-                b.number_input(
-                    "Max daily loss (USDT)",
-                    0.0,
-                    value=_f(current.max_daily_loss_usdt),
-                    help=OFF_HELP,
-                    key="cfg_daily_loss_usdt",
-                )
-            ),
-            "max_daily_loss_pct": _off(
-                c.number_input(
-                    "Max daily loss (% of equity)",
-                    0.0,
-                    value=_f(current.max_daily_loss_pct),
-                    help=OFF_HELP,
-                    key="cfg_daily_loss_pct",
-                )
-            ),
-            "max_drawdown_pct": _off(
-                a.number_input(
-                    "Max drawdown from peak (%)",
-                    0.0,
-                    value=_f(current.max_drawdown_pct),
-                    help=OFF_HELP,
-                    key="cfg_drawdown_pct",
-                )
-            ),
-            "kill_switch_action": b.selectbox(
-                "When the kill switch trips",
-                [k.value for k in KillSwitchAction],
-                index=list(KillSwitchAction).index(current.kill_switch_action),
-                key="cfg_ks_action",
-            ),
         }
+        cols = (a, b, c)
+        for i, (field, label, key) in enumerate(AMOUNT_LIMITS, start=2):
+            value = _f(getattr(current, field))
+            widget = cols[i % 3].number_input(label, 0.0, value=value, help=OFF_HELP, key=key)
+            data[field] = _off(widget)
+        data["kill_switch_action"] = b.selectbox(
+            "When the kill switch trips",
+            [k.value for k in KillSwitchAction],
+            index=list(KillSwitchAction).index(current.kill_switch_action),
+            key="cfg_ks_action",
+        )
         data["risk_per_trade"] = _risk_per_trade(c, current)
         data["correlation"] = _correlation(current)
         submitted = st.form_submit_button("Save risk limits", type="primary")
