@@ -46,9 +46,8 @@ def connection_for(
     if settings.mode is not Environment.SIM:
         return endpoints_for(settings.mode), credentials.credentials_for(settings.mode), None
     if settings.sim_rest_url:
-        ws = settings.sim_ws_url or settings.sim_rest_url.replace("http", "ws", 1)
         return (
-            sim_endpoints(settings.sim_rest_url, ws),
+            sim_endpoints(settings.sim_rest_url, settings.sim_ws_url),
             credentials.credentials_for(Environment.SIM),
             None,
         )
@@ -59,7 +58,7 @@ def connection_for(
     ).start()
     base = simulator.urls.base_url
     keys = Credentials(simulator.api_key.key, simulator.api_key.secret)
-    return sim_endpoints(base, base.replace("http://", "ws://", 1)), keys, simulator
+    return sim_endpoints(base), keys, simulator
 
 
 def start_runtime(settings: Settings, credentials: CredentialsSource | None = None) -> Runtime:

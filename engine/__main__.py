@@ -119,8 +119,8 @@ def connection(
     if args.rest_url:
         if not (args.api_key and args.api_secret):
             raise ValueError("--rest-url needs --api-key and --api-secret")
-        ws = args.ws_url or args.rest_url.replace("http", "ws", 1)
-        return sim_endpoints(args.rest_url, ws), Credentials(args.api_key, args.api_secret), None
+        keys = Credentials(args.api_key, args.api_secret)
+        return sim_endpoints(args.rest_url, args.ws_url), keys, None
     simulator = start_simulator(settings.data_dir / "sim", settings.sim_feed, settings.sim_seed)
     return simulator.endpoints, simulator.credentials, simulator
 

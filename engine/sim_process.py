@@ -51,7 +51,7 @@ def start_simulator(
         process.wait(timeout=5)
         raise
     rest = info["rest"]
-    endpoints = sim_endpoints(rest, rest.replace("http://", "ws://", 1))
+    endpoints = sim_endpoints(rest)
     return SimulatorProcess(process, endpoints, Credentials(info["api_key"], info["api_secret"]))
 
 

@@ -143,13 +143,14 @@ def endpoints_for(environment: Environment) -> Endpoints:
     return _BY_ENVIRONMENT[environment]
 
 
-def sim_endpoints(rest_base: str, ws_base: str) -> Endpoints:
+def sim_endpoints(rest_base: str, ws_base: str | None = None) -> Endpoints:
     """Endpoints of a simulator serving every path on one host:port.
 
-    `rest_base` is like "http://127.0.0.1:8765", `ws_base` like "ws://127.0.0.1:8765".
+    `rest_base` is like "http://127.0.0.1:8765"; `ws_base` ("ws://127.0.0.1:8765") defaults to
+    the same host with http(s) turned into ws(s).
     """
     rest_root = rest_base.rstrip("/")
-    ws_root = ws_base.rstrip("/")
+    ws_root = (ws_base or rest_root.replace("http", "ws", 1)).rstrip("/")
     return Endpoints(
         environment=Environment.SIM,
         spot_rest_root=rest_root,

@@ -50,7 +50,7 @@ def engine_settings(tmp_path: Path, **overrides) -> Settings:
 
 def connect_engine(sim: SimulatorThread, settings: Settings) -> Engine:
     base = sim.urls.base_url
-    endpoints = sim_endpoints(base, base.replace("http://", "ws://", 1))
+    endpoints = sim_endpoints(base)
     credentials = Credentials(sim.api_key.key, sim.api_key.secret)
     return build_engine(settings, endpoints, credentials)
 

@@ -51,7 +51,7 @@ def start_engine(
 ) -> tuple[Engine, MarketDataComponent]:
     settings = engine_settings(tmp_path, pairs=pairs)
     base = sim.urls.base_url
-    endpoints = sim_endpoints(base, base.replace("http://", "ws://", 1))
+    endpoints = sim_endpoints(base)
     credentials = Credentials(sim.api_key.key, sim.api_key.secret)
     market_data = MarketDataComponent(config)
     engine = Engine(settings, [ExchangeComponent(endpoints, credentials), market_data])
