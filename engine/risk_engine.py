@@ -100,6 +100,8 @@ class RiskComponent:
         self._arrived_during_replay: list[Any] = []
         self._snapshot_lock = asyncio.Lock()
         self._prices_cache: tuple[float, dict[str, Decimal]] | None = None
+        self._snapshot_due = False
+        self._after_fill: asyncio.Task[None] | None = None
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -220,8 +222,17 @@ class RiskComponent:
         """Apply new fills to the P&L ledgers and take an equity snapshot."""
         for fill in fills:
             self._apply(fill)
-        if fills:
-            self._engine.spawn(self.take_snapshot(), "equity-after-fill")
+        if not fills:
+            return
+        # A burst of fills takes one snapshot after the burst, not one REST price call each.
+        self._snapshot_due = True
+        if self._after_fill is None or self._after_fill.done():
+            self._after_fill = self._engine.spawn(self._snapshot_after_fills(), "equity-after-fill")
+
+    async def _snapshot_after_fills(self) -> None:
+        while self._snapshot_due:
+            self._snapshot_due = False
+            await self.take_snapshot()
 
     def _apply(self, fill: Any) -> None:
         if self._replaying:
