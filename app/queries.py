@@ -282,20 +282,30 @@ def order_symbols() -> list[str]:
 
 
 def spot_balances() -> pd.DataFrame:
-    """Spot balances with their USDT price and value (None when no USDT price is known)."""
+    """Spot balances with their USDT price and value (None when no USDT price is known).
+
+    The price is the ticker's, else the last 1m close of the past day, as in `last_price`: the
+    ticker stream can lag the candles right after a connect, and a balance must not go unvalued.
+    """
     return _df(
         """
+        WITH closes AS (
+            SELECT symbol, arg_max(close, open_time) AS close FROM klines
+            WHERE market = 'spot' AND interval = '1m' AND open_time >= ?
+            GROUP BY symbol
+        )
         SELECT b.asset, b.free::DOUBLE AS free, b.locked::DOUBLE AS locked,
                (b.free + b.locked)::DOUBLE AS total,
-               CASE WHEN list_contains(?::VARCHAR[], b.asset) THEN 1.0 ELSE t.last_price END
-                   AS price,
+               CASE WHEN list_contains(?::VARCHAR[], b.asset) THEN 1.0
+                    ELSE coalesce(t.last_price, k.close) END AS price,
                total * price AS value_usdt, epoch_ms(b.updated_ms) AS updated
         FROM balances b
         LEFT JOIN tickers t ON t.market = 'spot' AND t.symbol = b.asset || 'USDT'
+        LEFT JOIN closes k ON k.symbol = b.asset || 'USDT'
         WHERE b.market = 'spot' AND b.free + b.locked > 0
         ORDER BY value_usdt DESC NULLS LAST, b.asset
         """,
-        [sorted(STABLECOINS)],
+        [now_ms() - DAY_MS, sorted(STABLECOINS)],
     )
 
 
