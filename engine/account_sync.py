@@ -54,6 +54,7 @@ class AccountSync:
         self.reconciliations = 0
         self.stream_state: dict[str, str] = {}
         self.last_event_ms: dict[str, int] = {}
+        self._position_changed_at: dict[str, float] = {}  # symbol -> monotonic time of the event
         self._lock = asyncio.Lock()
         self._ids = itertools.count(1)
 
@@ -160,6 +161,7 @@ class AccountSync:
 
     async def _reconcile_futures(self) -> None:
         client = self._engine.exchange.client
+        asked_at = time.monotonic()
         wallet = await client.read(lambda c: c.futures_account_balance())
         positions = await client.read(lambda c: c.futures_position_information())
         regular = await client.read(lambda c: c.futures_get_open_orders())
@@ -168,14 +170,20 @@ class AccountSync:
         updates += [schemas.order_from_futures_algo_response(o) for o in _algo_rows(algo)]
         margin = schemas.margin_balances_from_futures_balance(wallet)
         parsed = schemas.positions_from_position_risk(positions)
+        streamed = self.positions_changed_since(asked_at)
 
         def work(con: Any) -> None:
             ledger.upsert_futures_balances(con, margin, _now_ms())
-            ledger.upsert_positions(con, parsed, _now_ms(), replace_all=True)
+            ledger.upsert_positions(con, parsed, _now_ms(), replace_all=True, keep=streamed)
 
         await self._write(work)
         await self._settle_orders(MarketType.FUTURES, updates)
         await self._sync_fills(MarketType.FUTURES)
+
+    def positions_changed_since(self, moment: float) -> frozenset[str]:
+        """Symbols whose position the stream changed at or after `moment` (monotonic seconds)."""
+        changed = self._position_changed_at.items()
+        return frozenset(symbol for symbol, at in changed if at >= moment)
 
     async def _settle_orders(self, market: MarketType, open_now: list[OrderUpdate]) -> None:
         """Record the exchange's open orders; query every order we think open that is not."""
@@ -334,6 +342,8 @@ class AccountSync:
         elif kind == "ACCOUNT_UPDATE":
             margin = schemas.margin_balances_from_account_update(event)
             positions = schemas.positions_from_account_update(event)
+            for position in positions:
+                self._position_changed_at[position.symbol] = time.monotonic()
 
             def work(con: Any) -> None:
                 ledger.upsert_futures_balances(con, margin, _now_ms())

@@ -281,15 +281,28 @@ def _known_free(con: duckdb.DuckDBPyConnection, balance: MarginBalance) -> Decim
 
 
 def upsert_positions(
-    con: duckdb.DuckDBPyConnection, positions: Sequence[Position], now_ms: int, *, replace_all: bool
+    con: duckdb.DuckDBPyConnection,
+    positions: Sequence[Position],
+    now_ms: int,
+    *,
+    replace_all: bool,
+    keep: frozenset[str] = frozenset(),
 ) -> None:
-    """Write futures positions; a zero amount removes the position."""
+    """Write futures positions; a zero amount removes the position.
+
+    `replace_all` (a REST snapshot) replaces every position except the symbols in `keep`: those
+    the stream changed after the snapshot was asked for, whose row is at least as new as the
+    snapshot's (a position closed meanwhile must not come back from the older snapshot).
+    """
+    positions = [p for p in positions if p.symbol not in keep]
     rows = [_position_row(p, now_ms) for p in positions if p.amount != 0]
     rows = _keep_known(con, rows) if rows else rows
     closed = [p.symbol for p in positions if p.amount == 0]
     with _transaction(con):
         if replace_all:
-            con.execute("DELETE FROM positions")
+            con.execute(
+                "DELETE FROM positions WHERE symbol NOT IN (SELECT unnest(?))", [sorted(keep)]
+            )
         if closed:
             con.execute("DELETE FROM positions WHERE symbol IN (SELECT unnest(?))", [closed])
         if rows:

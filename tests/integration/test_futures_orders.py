@@ -101,3 +101,40 @@ def test_futures_candles_and_mark_prices_stream_into_the_database(connected_engi
         return klines, marks
 
     eventually(lambda: stored()[0] > 100 and stored()[1] == 1, timeout=20)
+
+
+def test_a_position_closed_while_a_snapshot_is_in_flight_stays_closed(connected_engine):
+    """The REST snapshot is taken with the position open; the stream closes it before the reply
+    lands. The older snapshot must not bring the closed position back."""
+    import asyncio
+
+    from engine.commands import Reconcile
+
+    engine = connected_engine
+    # at start, then once per user stream: after that the futures stream is reading events
+    eventually(lambda: engine.account.reconciliations >= 3, timeout=10)
+    assert engine.submit(futures("BUY", "0.01")).result(10).ok
+    eventually(lambda: position(engine) is not None, timeout=10)
+    raw = engine.exchange.client._client
+    original = raw.futures_position_information
+    raced = []
+
+    async def snapshot_then_close(**params):
+        stale = await original(**params)
+        if not raced:
+            raced.append(any(Decimal(p["positionAmt"]) for p in stale))
+            await raw.futures_create_order(symbol="BTCUSDT", side="SELL", type="MARKET",
+                                           quantity="0.01", reduceOnly="true")  # fmt: skip
+            for _ in range(1000):  # the close reaches DuckDB through the stream
+                if position(engine) is None:
+                    break
+                await asyncio.sleep(0.01)
+            assert position(engine) is None, "the stream did not close the position"
+        return stale
+
+    raw.futures_position_information = snapshot_then_close
+    reply = engine.submit(Reconcile(actor="a")).result(30)
+    assert reply.ok, reply.message
+    assert raced == [True]  # the snapshot did show the position open
+    with engine.store.reader() as cur: print("ROWS", cur.execute("SELECT * FROM positions").fetchall())
+    assert position(engine) is None

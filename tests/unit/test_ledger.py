@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from engine import ledger
-from engine.models import Balance, MarginBalance
+from engine.models import Balance, MarginBalance, Position
 from engine.store import Store
 
 
@@ -55,3 +55,26 @@ def test_futures_wallets_keep_the_newest_too(store):
     with store.reader() as cur:
         free = cur.execute("SELECT free FROM balances WHERE market = 'futures'").fetchone()[0]
     assert Decimal(free) == 90
+
+
+def pos(symbol: str, amount: str, time: int) -> Position:
+    return Position(symbol=symbol, amount=Decimal(amount), entry_price=Decimal(100),
+                    unrealized_pnl=Decimal(0), time=time)  # fmt: skip
+
+
+def positions(store: Store) -> dict[str, Decimal]:
+    with store.reader() as cur:
+        return {
+            s: Decimal(a) for s, a in cur.execute("SELECT symbol, amount FROM positions").fetchall()
+        }
+
+
+def test_a_snapshot_leaves_alone_the_positions_the_stream_changed_after_it_was_asked(store):
+    store.write_sync(lambda c: ledger.upsert_positions(
+        c, [pos("BTCUSDT", "1", 100), pos("ETHUSDT", "2", 100)], 0, replace_all=False))  # fmt: skip
+    store.write_sync(lambda c: ledger.upsert_positions(c, [pos("BTCUSDT", "0", 300)], 0,
+                                                       replace_all=False))  # fmt: skip
+    snapshot = [pos("BTCUSDT", "1", 100), pos("XRPUSDT", "5", 200)]  # asked before the close
+    store.write_sync(lambda c: ledger.upsert_positions(
+        c, snapshot, 0, replace_all=True, keep=frozenset({"BTCUSDT"})))  # fmt: skip
+    assert positions(store) == {"XRPUSDT": Decimal(5)}  # ETH closed per REST, BTC stays closed
