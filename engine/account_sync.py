@@ -261,7 +261,8 @@ class AccountSync:
         url = engine.exchange.endpoints.spot_ws_api
         async with websockets.connect(url, max_size=MAX_FRAME_BYTES, open_timeout=10) as ws:
             await ws.send(orjson.dumps(self._subscribe_request()).decode())
-            answer = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
+            async with asyncio.timeout(10):
+                answer = orjson.loads(await ws.recv())
             status = answer.get("status")
             if status in (429, 418):
                 gate.close_for(_retry_after_s(answer), "The exchange asked us to slow down.")
@@ -310,7 +311,8 @@ class AccountSync:
         try:
             await self.reconcile(f"{market} user stream connected")
             while True:
-                raw = await asyncio.wait_for(ws.recv(), STREAM_SILENCE_S)
+                async with asyncio.timeout(STREAM_SILENCE_S):
+                    raw = await ws.recv()
                 self.last_event_ms[market] = _now_ms()
                 await handle(orjson.loads(raw))
         finally:

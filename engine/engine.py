@@ -33,6 +33,7 @@ Handler = Callable[[Any], Awaitable[Reply]]
 TaskFactory = Callable[[], Awaitable[None]]
 
 START_TIMEOUT_S = 30.0
+TASKS_STOP_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 30.0
 LAG_PROBE_S = 0.5
 
@@ -205,16 +206,25 @@ class Engine:
 
     async def _shutdown(self) -> None:
         self.commands.close()
+        # Tasks first, then components: a task still running after its component let go of
+        # the engine would fail on a component that is no longer there.
+        for task in list(self._task_handles.values()) + list(self._background):
+            task.cancel()
+        pending = {*self._task_handles.values(), *self._background}
+        if pending:
+            done, stuck = await asyncio.wait(pending, timeout=TASKS_STOP_TIMEOUT_S)
+            for task in done:  # retrieved, so asyncio does not report them at exit
+                if not task.cancelled():
+                    task.exception()
+            if stuck:  # a task that ignores cancellation must not keep the engine up forever
+                names = sorted(task.get_name() for task in stuck)
+                log.error("Tasks still running %s s after cancel: %s", TASKS_STOP_TIMEOUT_S, names)
+        self._task_handles.clear()
         for component in reversed(self.components):
             try:
                 await component.stop()
             except Exception:  # keep stopping the rest
                 log.exception("Component %s failed to stop.", component.name)
-        for task in list(self._task_handles.values()) + list(self._background):
-            task.cancel()
-        pending = [*self._task_handles.values(), *self._background]
-        await asyncio.gather(*pending, return_exceptions=True)
-        self._task_handles.clear()
         self.record_event("info", "engine_stopped", "Engine stopped.")
         if self.writer is not None and self.store is not None:
             await self.writer.flush()

@@ -8,8 +8,6 @@ backfill on every connect. The pair selection is a versioned configuration (`pai
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -25,8 +23,6 @@ from engine.models import MarketType
 
 if TYPE_CHECKING:
     from engine.engine import Engine
-
-STOP_TIMEOUT_S = 5.0
 
 
 class PairSelection(BaseModel):
@@ -68,11 +64,10 @@ class MarketDataComponent:
             engine.supervise(f"market-data:{market}", feed.run)
 
     async def stop(self) -> None:
+        # The engine has cancelled the feed tasks by now (a task cancelled before it ever ran
+        # never sets `finished`, so nothing here may wait on it).
         for feed in self.feeds.values():
             feed.request_stop()
-        for feed in self.feeds.values():
-            # The engine cancels whatever is left after the components have stopped.
-            await _wait(feed.finished, STOP_TIMEOUT_S)
 
     def _build_feed(self, engine: Engine, market: MarketType) -> MarketFeed:
         endpoints = engine.exchange.endpoints
@@ -201,8 +196,3 @@ class MarketDataComponent:
             "streams": self.stream_status(),
             "unavailable": {str(m): reason for m, reason in self.unavailable.items()},
         }
-
-
-async def _wait(event: asyncio.Event, timeout: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), timeout)

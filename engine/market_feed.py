@@ -230,7 +230,8 @@ class MarketFeed:
         if delay > 0:
             self.state = FeedState.BACKING_OFF
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), delay)
+                async with asyncio.timeout(delay):
+                    await self._stop.wait()
 
     async def _one_session(self) -> tuple[bool, str]:
         """Run one connection; return (whether it delivered data, why it ended)."""
@@ -280,7 +281,8 @@ class MarketFeed:
 
     async def _wait_changed(self, timeout: float | None) -> None:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._changed.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._changed.wait()
         self._changed.clear()
 
     def _check_health(self) -> None:

@@ -307,7 +307,8 @@ class TradingComponent:
             self.resolve(command.market, command.symbol, client_id), f"resolve-{client_id}"
         )
         try:
-            status = await asyncio.wait_for(asyncio.shield(task), RESOLVE_WAIT_FOR_REPLY_S)
+            async with asyncio.timeout(RESOLVE_WAIT_FOR_REPLY_S):
+                status = await asyncio.shield(task)
         except TimeoutError:
             return _reply(
                 command, False,

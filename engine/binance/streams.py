@@ -235,7 +235,8 @@ class StreamConnection:
             message["params"] = params
         try:
             await self.ws.send(orjson.dumps(message).decode())
-            return await asyncio.wait_for(reply, CONTROL_REPLY_TIMEOUT_S)
+            async with asyncio.timeout(CONTROL_REPLY_TIMEOUT_S):
+                return await reply
         except TimeoutError:
             raise StreamError(
                 f"no reply to {method} within {CONTROL_REPLY_TIMEOUT_S:g} s"
