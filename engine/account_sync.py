@@ -39,6 +39,13 @@ DEFAULT_RETRY_AFTER_S = 10.0
 SPOT_PERMISSION_FIELDS = ("canTrade", "canWithdraw", "canDeposit", "accountType", "permissions")
 
 
+def _connect(url: str) -> Any:
+    # A short close timeout: a stream whose reader has stopped (as at shutdown) has unread
+    # frames queued, the exchange's close frame waits behind them, and the default 10 s
+    # closing handshake would hold the engine's stop for that long.
+    return websockets.connect(url, max_size=MAX_FRAME_BYTES, open_timeout=10, close_timeout=2)
+
+
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -259,7 +266,7 @@ class AccountSync:
         # The WebSocket API spends from the same IP weight budget as REST, and obeys its 429s.
         await gate.admit("spot", WS_API_SUBSCRIBE_WEIGHT)
         url = engine.exchange.endpoints.spot_ws_api
-        async with websockets.connect(url, max_size=MAX_FRAME_BYTES, open_timeout=10) as ws:
+        async with _connect(url) as ws:
             await ws.send(orjson.dumps(self._subscribe_request()).decode())
             async with asyncio.timeout(10):
                 answer = orjson.loads(await ws.recv())
@@ -290,7 +297,7 @@ class AccountSync:
         client = engine.exchange.client
         key = await client.read(lambda c: c.futures_stream_get_listen_key())
         url = f"{engine.exchange.endpoints.futures_ws_private}/ws?listenKey={key}"
-        async with websockets.connect(url, max_size=MAX_FRAME_BYTES, open_timeout=10) as ws:
+        async with _connect(url) as ws:
             keepalive = asyncio.create_task(self._keep_listen_key_alive(key))
             try:
                 await self._stream_live("futures", ws, self._on_futures_event)

@@ -217,8 +217,9 @@ class Engine:
                 if not task.cancelled():
                     task.exception()
             if stuck:  # a task that ignores cancellation must not keep the engine up forever
-                names = sorted(task.get_name() for task in stuck)
-                log.error("Tasks still running %s s after cancel: %s", TASKS_STOP_TIMEOUT_S, names)
+                for task in stuck:
+                    log.error("Task %s still running %s s after cancel, at: %s",
+                              task.get_name(), TASKS_STOP_TIMEOUT_S, _awaiting(task))  # fmt: skip
         self._task_handles.clear()
         for component in reversed(self.components):
             try:
@@ -424,6 +425,17 @@ def _wake_threadsafe(loop: asyncio.AbstractEventLoop, event: asyncio.Event | Non
     # The loop may close meanwhile; the queue has then failed the waiting handles.
     with contextlib.suppress(RuntimeError):
         loop.call_soon_threadsafe(event.set)
+
+
+def _awaiting(task: asyncio.Task[Any]) -> str:
+    """Where a task is suspended: its chain of awaited coroutines, outermost first."""
+    chain, coro = [], task.get_coro()
+    while coro is not None:
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "ag_frame", None)
+        name = getattr(coro, "__qualname__", type(coro).__name__)
+        chain.append(f"{name}:{frame.f_lineno}" if frame else name)
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "ag_await", None)
+    return " > ".join(chain)
 
 
 def _json(data: dict[str, Any]) -> str:
