@@ -1,10 +1,11 @@
 """The order journal: the durable write-ahead record of every order before it is sent.
 
-One JSON line per order intent, appended and fsync'd (about 0.1 ms here, against ~5 ms for a
-DuckDB commit), so an order the exchange may have accepted is on disk before the request
-leaves. DuckDB's `orders` table is written right after, on the database thread. At start the
-journal is replayed: any intent DuckDB does not know is inserted and then resolved by querying
-the exchange, never re-sent. A journal whose entries are all in DuckDB is truncated.
+One JSON line per order intent, appended and fsync'd (0.15 ms alone here, ~0.4 ms with DuckDB
+committing alongside, against ~5 ms for a DuckDB commit), so an order the exchange may have
+accepted is on disk before the request leaves. DuckDB's `orders` table is written right after,
+on the database thread. At start the journal is replayed: any intent DuckDB does not know is
+inserted and then resolved by querying the exchange, never re-sent. A journal whose entries
+are all in DuckDB is truncated.
 """
 
 from __future__ import annotations

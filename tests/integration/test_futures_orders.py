@@ -136,5 +136,4 @@ def test_a_position_closed_while_a_snapshot_is_in_flight_stays_closed(connected_
     reply = engine.submit(Reconcile(actor="a")).result(30)
     assert reply.ok, reply.message
     assert raced == [True]  # the snapshot did show the position open
-    with engine.store.reader() as cur: print("ROWS", cur.execute("SELECT * FROM positions").fetchall())
     assert position(engine) is None

@@ -229,3 +229,31 @@ def _rest_quiet(engine: Engine):
         return len(seen) >= 2 and seen[-1] == seen[-2]
 
     return quiet
+
+
+def test_an_order_the_database_lost_comes_back_from_the_journal_and_is_not_resent(sim, tmp_path):
+    """The order reached the exchange but its DuckDB row did not survive (a crash before the
+    database thread wrote it): at restart the journal puts it back, with who placed it, and
+    it is resolved by querying the exchange, never sent again."""
+    import duckdb
+
+    settings = engine_settings(tmp_path)
+    first = connect_engine(sim, settings)
+    first.start()
+    try:
+        reply = first.submit(limit_buy()).result(20)
+        assert reply.ok, reply.message
+    finally:
+        first.stop()
+    cid = reply.data["client_order_id"]
+    with duckdb.connect(str(settings.db_path)) as con:
+        con.execute("DELETE FROM orders WHERE client_order_id = ?", [cid])
+
+    second = connect_engine(sim, settings)
+    second.start()
+    try:
+        eventually(lambda: local_orders(second) == [(cid, "NEW", "alice")], timeout=15)
+        assert any(e.kind == "journal_replayed" for e in second.recent_events)
+        assert sim_control(sim, "GET", "/_sim/stats")["requests"]["POST /api/v3/order"] == 1
+    finally:
+        second.stop()
