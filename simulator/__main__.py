@@ -56,6 +56,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--taker-fee", type=fee, default=Decimal("0.001"))
     p.add_argument("--weight-limit", type=int, default=6000, help="REQUEST_WEIGHT per minute")
     p.add_argument("--orders-per-10s", type=int, default=50, help="ORDERS per 10 seconds")
+    p.add_argument(
+        "--futures-weight-limit", type=int, default=2400, help="USD-M REQUEST_WEIGHT per minute"
+    )
+    p.add_argument(
+        "--futures-orders-per-10s", type=int, default=300, help="USD-M ORDERS per 10 seconds"
+    )
     p.add_argument("--log-level", default="WARNING")
     return p
 
@@ -75,6 +81,8 @@ def config_from(args: argparse.Namespace) -> SimConfig:
         taker_fee=args.taker_fee,
         weight_limit=args.weight_limit,
         orders_per_10s=args.orders_per_10s,
+        futures_weight_limit=args.futures_weight_limit,
+        futures_orders_per_10s=args.futures_orders_per_10s,
     )
 
 

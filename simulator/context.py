@@ -74,7 +74,7 @@ class SimContext:
     symbols: SymbolTable
     keys: KeyStore
     api_key: ApiKey
-    limiter: RateLimiter
+    limiter: RateLimiter  # api.binance.com (spot REST and the WebSocket API)
     faults: FaultBook
     hub: StreamHub
     store: StateStore
@@ -85,7 +85,16 @@ class SimContext:
     control_hooks: list[Callable[[], None]] = field(default_factory=list)
     ws_droppers: list[Callable[[str], int]] = field(default_factory=list)
     stats_sources: dict[str, Callable[[], Any]] = field(default_factory=dict)
+    # fapi.binance.com keeps its own per-IP budget (2400 weight a minute, 300 orders per 10 s)
+    futures_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(2400, 300))
     _held: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def limiter_for(self, path: str) -> RateLimiter:
+        """The rate limiter of the host that serves `path`."""
+        return self.futures_limiter if path.startswith("/fapi/") else self.limiter
+
+    def limiters(self) -> tuple[RateLimiter, RateLimiter]:
+        return self.limiter, self.futures_limiter
 
     # ---- the price path -----------------------------------------------------------------
     def sync_market(self) -> int:
@@ -130,34 +139,36 @@ class SimContext:
         now = self.clock.now_ms()
         cost = weight if isinstance(weight, int) else 1
         headers: dict[str, str] = {}
+        limiter = self.limiter_for(request.path)
         try:
-            self.limiter.note_arrival(ip, now)
+            limiter.note_arrival(ip, now)
             await self._before_faults(request.path, ip, now)
             call = await self._parse(request, now)
             cost = weight if isinstance(weight, int) else weight(call.params)
-            self.limiter.check(ip, cost, now)
+            limiter.check(ip, cost, now)
             call.key = self._authorize(request, call, security, now)
             if counts_order:
-                self.limiter.check_order(now)
+                limiter.check_order(now)
             self.sync_market()
             result = handler(call)
             if asyncio.iscoroutine(result):
                 result = await result
-            self.limiter.add(ip, 0 if free_on_success else cost, now)
+            limiter.add(ip, 0 if free_on_success else cost, now)
             if counts_order:
-                self.limiter.count_order(now)
-                headers.update(self.limiter.order_headers(now))
-            response = self._json(200, result, headers, ip, now)
+                limiter.count_order(now)
+                headers.update(limiter.order_headers(now))
+            response = self._json(200, result, headers, limiter.used_weight(ip, now))
         except ApiError as e:
             if e.status not in (418, 429):
-                self.limiter.add(ip, cost, now)
+                limiter.add(ip, cost, now)
             self.rejected[e.code] += 1
             headers.update(e.headers)
-            response = self._json(e.status, e.body(), headers, ip, now)
+            response = self._json(e.status, e.body(), headers, limiter.used_weight(ip, now))
         except Exception:
             log.exception("unexpected error in %s", label)
             self.rejected[-1000] += 1
-            response = self._json(500, errors.internal_error().body(), headers, ip, now)
+            body = errors.internal_error().body()
+            response = self._json(500, body, headers, limiter.used_weight(ip, now))
         timeout = self.faults.take("timeout", request.path)
         if timeout is not None:
             await self._hold_and_drop(request, timeout.ms)
@@ -170,10 +181,11 @@ class SimContext:
         forced = self.faults.take("rate_limit", path)
         if forced is not None:
             # As a real 429: requests inside the Retry-After window count toward a 418 ban.
-            self.limiter.back_off(ip, now_ms, forced.retry_after)
+            limiter = self.limiter_for(path)
+            limiter.back_off(ip, now_ms, forced.retry_after)
             raise ApiError(
                 -1003,
-                f"Too much request weight used; current limit is {self.limiter.weight_limit} "
+                f"Too much request weight used; current limit is {limiter.weight_limit} "
                 "request weight per 1 MINUTE. Please use WebSocket Streams for live updates "
                 "to avoid polling the API.",
                 status=429,
@@ -211,9 +223,9 @@ class SimContext:
         return None
 
     def _json(
-        self, status: int, body: Any, headers: dict[str, str], ip: str, now: int
+        self, status: int, body: Any, headers: dict[str, str], used_weight: int
     ) -> web.Response:
-        headers["X-MBX-USED-WEIGHT-1M"] = str(self.limiter.used_weight(ip, now))
+        headers["X-MBX-USED-WEIGHT-1M"] = str(used_weight)
         headers["Content-Type"] = "application/json;charset=UTF-8"
         return web.Response(status=status, body=orjson.dumps(body, default=str), headers=headers)
 

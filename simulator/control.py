@@ -79,7 +79,8 @@ class ControlPlane:
     async def reset(self, request: web.Request) -> web.Response:
         for hook in self.ctx.control_hooks:
             hook()
-        self.ctx.limiter.reset()
+        for limiter in self.ctx.limiters():
+            limiter.reset()
         self.ctx.faults.clear()
         self.ctx.clock.skew_ms = 0
         self.ctx.store.flush()
@@ -117,7 +118,8 @@ class ControlPlane:
 
     async def clear_faults(self, request: web.Request) -> web.Response:
         self.ctx.faults.clear()
-        self.ctx.limiter.reset()  # a forced 429's Retry-After window goes with the faults
+        for limiter in self.ctx.limiters():  # a forced 429's Retry-After window goes too
+            limiter.reset()
         return web.json_response({"faults": []})
 
     async def drop_ws(self, request: web.Request) -> web.Response:
@@ -136,8 +138,10 @@ class ControlPlane:
             "stream_messages_sent": ctx.hub.messages_sent,
             "slow_client_drops": ctx.hub.slow_drops,
             "faults_fired": ctx.faults.fired,
-            "ip_bans": sum(state.bans for state in ctx.limiter.ips.values()),
-            "requests_inside_retry_after": sum(s.early for s in ctx.limiter.ips.values()),
+            "ip_bans": sum(s.bans for lim in ctx.limiters() for s in lim.ips.values()),
+            "requests_inside_retry_after": sum(
+                s.early for lim in ctx.limiters() for s in lim.ips.values()
+            ),
         }
         for name, source in ctx.stats_sources.items():
             body[name] = source()

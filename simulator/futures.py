@@ -48,6 +48,8 @@ class FuturesVenue:
             advance_clock=ctx.clock.advance if ctx.clock.is_virtual else None,
             server_ms=ctx.clock.now_ms,
         )
+        self.service.weight_limit = ctx.futures_limiter.weight_limit
+        self.service.orders_per_10s = ctx.futures_limiter.orders_per_10s
         for method, path, handler, security, weight in self.service.routes():
             ctx.endpoint(
                 app, method, path, self._adapt(handler, method != "GET"), weight=weight,

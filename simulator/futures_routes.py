@@ -85,6 +85,8 @@ class FuturesService:
         self.state_path = state_path
         self.advance_clock = advance_clock
         self.hub = FuturesStreamHub(exchange, now_ms)
+        self.weight_limit = 2400  # what exchangeInfo reports; the venue enforces its limiter's
+        self.orders_per_10s = 300
         # (symbol, interval, start, end, limit) -> REST rows; a server venue points it at the
         # shared market's klines (history included), standalone it uses the scripted path.
         self.klines_source: Callable[..., list] | None = None
@@ -199,10 +201,15 @@ class FuturesService:
                     "rateLimitType": "REQUEST_WEIGHT",
                     "interval": "MINUTE",
                     "intervalNum": 1,
-                    "limit": 2400,
+                    "limit": self.weight_limit,
                 },
                 {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1200},
-                {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 300},
+                {
+                    "rateLimitType": "ORDERS",
+                    "interval": "SECOND",
+                    "intervalNum": 10,
+                    "limit": self.orders_per_10s,
+                },
             ],
             "exchangeFilters": [],
             "assets": [{"asset": "USDT", "marginAvailable": True, "autoAssetExchange": "-10000"}],

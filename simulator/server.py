@@ -59,6 +59,8 @@ class SimConfig:
     step_ms: int = 1000
     weight_limit: int = 6000
     orders_per_10s: int = 50
+    futures_weight_limit: int = 2400
+    futures_orders_per_10s: int = 300
     send_queue_size: int = DEFAULT_QUEUE_SIZE
     symbols: tuple[SymbolSpec, ...] = DEFAULT_SYMBOLS
     venues: tuple[str, ...] = VENUES
@@ -162,6 +164,7 @@ class Simulator:
             keys=KeyStore([key]),
             api_key=key,
             limiter=RateLimiter(cfg.weight_limit, cfg.orders_per_10s),
+            futures_limiter=RateLimiter(cfg.futures_weight_limit, cfg.futures_orders_per_10s),
             faults=FaultBook(cfg.seed),
             hub=StreamHub(cfg.send_queue_size),
             store=StateStore(cfg.data_dir),

@@ -78,3 +78,26 @@ def test_futures_streams_on_the_server(tmp_path: Path) -> None:
         asyncio.run(scenario())
     finally:
         sim.stop()
+
+
+def test_usdm_has_its_own_weight_budget_as_fapi_binance_com_does(tmp_path: Path) -> None:
+    import requests
+
+    sim = start_sim(data_dir=tmp_path, futures_weight_limit=30)
+    try:
+        base = sim.urls.base_url
+        limits = requests.get(f"{base}/fapi/v1/exchangeInfo", timeout=10).json()["rateLimits"]
+        assert limits[0] == {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE",
+                             "intervalNum": 1, "limit": 30}  # fmt: skip
+        spot_used = requests.get(f"{base}/api/v3/ping", timeout=10).headers["X-MBX-USED-WEIGHT-1M"]
+        for _ in range(40):
+            futures = requests.get(f"{base}/fapi/v1/ping", timeout=10)
+            if futures.status_code != 200:
+                break
+        assert futures.status_code == 429  # the futures budget is spent ...
+        assert "limit is 30" in futures.json()["msg"]
+        spot = requests.get(f"{base}/api/v3/ping", timeout=10)
+        assert spot.status_code == 200  # ... and spot's is untouched by it
+        assert int(spot.headers["X-MBX-USED-WEIGHT-1M"]) == int(spot_used) + 1
+    finally:
+        sim.stop()
