@@ -208,19 +208,7 @@ class Engine:
         self.commands.close()
         # Tasks first, then components: a task still running after its component let go of
         # the engine would fail on a component that is no longer there.
-        for task in list(self._task_handles.values()) + list(self._background):
-            task.cancel()
-        pending = {*self._task_handles.values(), *self._background}
-        if pending:
-            done, stuck = await asyncio.wait(pending, timeout=TASKS_STOP_TIMEOUT_S)
-            for task in done:  # retrieved, so asyncio does not report them at exit
-                if not task.cancelled():
-                    task.exception()
-            if stuck:  # a task that ignores cancellation must not keep the engine up forever
-                for task in stuck:
-                    log.error("Task %s still running %s s after cancel, at: %s",
-                              task.get_name(), TASKS_STOP_TIMEOUT_S, _awaiting(task))  # fmt: skip
-        self._task_handles.clear()
+        await self._cancel_tasks()
         for component in reversed(self.components):
             try:
                 await component.stop()
@@ -231,6 +219,21 @@ class Engine:
             await self.writer.flush()
             await self._write_events()
             self.store.close()
+
+    async def _cancel_tasks(self) -> None:
+        pending = {*self._task_handles.values(), *self._background}
+        self._task_handles.clear()
+        if not pending:
+            return
+        for task in pending:
+            task.cancel()
+        done, stuck = await asyncio.wait(pending, timeout=TASKS_STOP_TIMEOUT_S)
+        for task in done:  # retrieved, so asyncio does not report them at exit
+            if not task.cancelled():
+                task.exception()
+        for task in stuck:  # a task that ignores cancellation must not keep the engine up
+            log.error("Task %s still running %s s after cancel, at: %s",
+                      task.get_name(), TASKS_STOP_TIMEOUT_S, _awaiting(task))  # fmt: skip
 
     # --- supervision ----------------------------------------------------------------------------
 

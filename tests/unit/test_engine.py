@@ -108,3 +108,27 @@ def test_the_database_is_closed_after_stop(settings):
     kinds = [r[0] for r in con.execute("SELECT kind FROM events ORDER BY id").fetchall()]
     con.close()
     assert kinds == ["engine_started", "engine_stopped"]
+
+
+def test_a_task_that_ignores_cancel_does_not_hold_stop_and_is_named(settings, monkeypatch, caplog):
+    import engine.engine as engine_module
+
+    monkeypatch.setattr(engine_module, "TASKS_STOP_TIMEOUT_S", 0.3)
+    eng = Engine(settings)
+    eng.start()
+    entered = threading.Event()
+
+    async def stubborn() -> None:
+        entered.set()
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            await asyncio.sleep(1.0)  # swallows the cancel and goes on for a while
+
+    eng._loop.call_soon_threadsafe(lambda: eng.supervise("stubborn", stubborn))
+    assert entered.wait(5)
+    thread = eng._thread
+    eng.stop()
+    assert not thread.is_alive()  # the engine thread finished within stop's join
+    assert any("stubborn still running" in r.getMessage() for r in caplog.records)
+    assert any("stubborn" in r.getMessage() and "sleep" in r.getMessage() for r in caplog.records)
