@@ -21,11 +21,11 @@ from engine.commands import (
     SaveRiskConfig,
     SaveTradingConfig,
     SelectPairs,
-    SetLeverage,
+    SetMarginType,
     TestConnection,
     TripKillSwitch,
 )
-from engine.models import MarketType
+from engine.models import MarginType, MarketType
 
 LOCAL_ACTOR = "local"
 
@@ -66,12 +66,8 @@ def select_pairs(market: MarketType, symbols: tuple[str, ...]) -> Reply:
     return send(SelectPairs(actor=current_actor(), market=market, symbols=symbols))
 
 
-def place_order(order: PlaceOrder, leverage: int | None = None) -> Reply:
-    """Send `order` (rebuilt with the acting user); for futures set `leverage` first if given."""
-    if leverage is not None and order.market is MarketType.FUTURES:
-        reply = send(SetLeverage(actor=current_actor(), symbol=order.symbol, leverage=leverage))
-        if not reply.ok:
-            return reply
+def place_order(order: PlaceOrder) -> Reply:
+    """Send `order` as the acting user (a futures order carries its leverage: one command)."""
     return send(order.model_copy(update={"actor": current_actor()}))
 
 
@@ -87,8 +83,14 @@ def cancel_all(market: MarketType, symbol: str) -> Reply:
     return send(CancelAllOrders(actor=current_actor(), market=market, symbol=symbol))
 
 
-def close_position(symbol: str) -> Reply:
-    return send(ClosePosition(actor=current_actor(), symbol=symbol))
+def close_position(symbol: str, cancel_reduce_only: bool = False) -> Reply:
+    return send(
+        ClosePosition(actor=current_actor(), symbol=symbol, cancel_reduce_only=cancel_reduce_only)
+    )
+
+
+def set_margin_type(symbol: str, margin_type: MarginType) -> Reply:
+    return send(SetMarginType(actor=current_actor(), symbol=symbol, margin_type=margin_type))
 
 
 def save_trading_config(config: dict[str, Any]) -> Reply:

@@ -13,10 +13,11 @@ from decimal import Decimal, InvalidOperation
 
 from pydantic import ValidationError
 
-from engine.binance.filters import RoundingMode, round_price, round_quantity, validate_order
 from engine.commands import PlaceOrder
 from engine.models import MarketType, OrderType, Side, TimeInForce, TradingPair
-from engine.orders import FUTURES_TAKER_FEE, SPOT_TAKER_FEE
+from engine.orders.component import FUTURES_TAKER_FEE, SPOT_TAKER_FEE
+from engine.orders.filters import validate_order
+from engine.orders.grid import RoundingMode, round_price, round_quantity
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ def _command(ticket: Ticket) -> tuple[PlaceOrder | None, list[str]]:
             time_in_force=ticket.time_in_force if needs_price else None,
             post_only=ticket.post_only and ticket.order_type is OrderType.LIMIT,
             reduce_only=ticket.reduce_only and _is_futures(ticket),
+            leverage=ticket.leverage if _is_futures(ticket) else None,
         )
     except ValidationError as exc:
         return None, [_readable(e) for e in exc.errors()]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
@@ -16,13 +17,12 @@ import pandas as pd
 
 from app.runtime import get_engine
 from app.sql_guard import check_select
-from engine.config_versions import ConfigVersion, config_history, load_latest_config
-from engine.market_data import PairSelection, selection_kind
-from engine.models import MarketType, OrderStatus, TradingPair
-from engine.portfolio import STABLECOINS
-from engine.store import TABLES, Store
+from engine.market.selection import PairSelection, selection_kind
+from engine.models import OPEN_STATUSES, MarketType, TradingPair
+from engine.store.config_versions import ConfigVersion, config_history, load_latest_config
+from engine.store.database import Store
+from engine.store.schema import TABLES
 
-OPEN_STATUSES = tuple(s.value for s in OrderStatus if s.is_open)
 INTERVAL_MS = {
     "1m": 60_000,
     "5m": 300_000,
@@ -35,10 +35,7 @@ DAY_MS = 86_400_000
 
 
 def _store() -> Store:
-    store = get_engine().store
-    if store is None:
-        raise RuntimeError("The engine has no database open; it is not running.")
-    return store
+    return get_engine().store
 
 
 def _df(sql: str, params: list[Any] | None = None) -> pd.DataFrame:
@@ -203,7 +200,7 @@ def open_orders(market: MarketType | None = None, symbol: str | None = None) -> 
     return _df(
         f"SELECT {_ORDER_COLUMNS} FROM orders WHERE status IN (SELECT unnest(?)) "
         "AND (? IS NULL OR market = ?) AND (? IS NULL OR symbol = ?) ORDER BY created_ms DESC",
-        [list(OPEN_STATUSES), _m(market), _m(market), symbol, symbol],
+        [sorted(OPEN_STATUSES), _m(market), _m(market), symbol, symbol],
     )
 
 
@@ -282,30 +279,20 @@ def order_symbols() -> list[str]:
 
 
 def spot_balances() -> pd.DataFrame:
-    """Spot balances with their USDT price and value (None when no USDT price is known).
-
-    The price is the ticker's, else the last 1m close of the past day, as in `last_price`: the
-    ticker stream can lag the candles right after a connect, and a balance must not go unvalued.
-    """
+    """Spot balances with the USDT price and value the engine's valuation used (None when it
+    has no price for the asset), so the table adds up to the engine's spot value."""
     return _df(
         """
-        WITH closes AS (
-            SELECT symbol, arg_max(close, open_time) AS close FROM klines
-            WHERE market = 'spot' AND interval = '1m' AND open_time >= ?
-            GROUP BY symbol
-        )
+        WITH v AS (SELECT assets FROM valuation WHERE id = 1)
         SELECT b.asset, b.free::DOUBLE AS free, b.locked::DOUBLE AS locked,
                (b.free + b.locked)::DOUBLE AS total,
-               CASE WHEN list_contains(?::VARCHAR[], b.asset) THEN 1.0
-                    ELSE coalesce(t.last_price, k.close) END AS price,
+               TRY_CAST(json_extract_string(v.assets, '$."' || b.asset || '".price') AS DOUBLE)
+                   AS price,
                total * price AS value_usdt, epoch_ms(b.updated_ms) AS updated
-        FROM balances b
-        LEFT JOIN tickers t ON t.market = 'spot' AND t.symbol = b.asset || 'USDT'
-        LEFT JOIN closes k ON k.symbol = b.asset || 'USDT'
+        FROM balances b LEFT JOIN v ON TRUE
         WHERE b.market = 'spot' AND b.free + b.locked > 0
         ORDER BY value_usdt DESC NULLS LAST, b.asset
-        """,
-        [now_ms() - DAY_MS, sorted(STABLECOINS)],
+        """
     )
 
 
@@ -352,23 +339,60 @@ def equity_curve(days: int = 90) -> pd.DataFrame:
     )
 
 
-def today_pnl() -> tuple[float | None, float | None]:
-    """Equity change since 00:00 UTC (in USDT and percent); None without snapshots."""
-    midnight = now_ms() // DAY_MS * DAY_MS
+@dataclass(frozen=True)
+class PortfolioFigures:
+    """The engine's valuation at one moment: every header figure comes from the same row."""
+
+    time: pd.Timestamp
+    equity: float
+    spot_value: float
+    futures_wallet: float
+    unrealized_pnl: float
+    day_start_equity: float | None
+    day_start_time: pd.Timestamp | None
+    peak_equity: float | None
+    unpriced: tuple[str, ...]
+
+    @property
+    def daily_pnl(self) -> float | None:
+        start = self.day_start_equity
+        return None if start is None else self.equity - start
+
+    @property
+    def daily_pnl_pct(self) -> float | None:
+        start = self.day_start_equity
+        return None if not start else (self.equity - start) / start * 100
+
+    @property
+    def drawdown(self) -> float | None:
+        return None if self.peak_equity is None else max(0.0, self.peak_equity - self.equity)
+
+
+def portfolio_figures() -> PortfolioFigures | None:
+    """The engine's latest valuation of the account (None before its first one)."""
     with _store().reader() as cur:
         row = cur.execute(
-            """
-            SELECT coalesce(
-                       (SELECT equity FROM equity WHERE time <= ? ORDER BY time DESC LIMIT 1),
-                       (SELECT equity FROM equity WHERE time > ? ORDER BY time LIMIT 1))::DOUBLE,
-                   (SELECT equity FROM equity ORDER BY time DESC LIMIT 1)::DOUBLE
-            """,
-            [midnight, midnight],
+            "SELECT time, equity::DOUBLE, spot_value::DOUBLE, futures_wallet::DOUBLE, "
+            "unrealized_pnl::DOUBLE, day_start_equity::DOUBLE, day_start_time, "
+            "peak_equity::DOUBLE, unpriced FROM valuation WHERE id = 1"
         ).fetchone()
-    start, last = row if row else (None, None)
-    if start is None or last is None:
-        return None, None
-    return last - start, (last - start) / start * 100 if start else None
+    if row is None:
+        return None
+    time_ms, equity, spot, wallet, unrealized, start, start_ms, peak, unpriced = row
+    return PortfolioFigures(
+        time=pd.to_datetime(time_ms, unit="ms", utc=True), equity=equity, spot_value=spot or 0.0,
+        futures_wallet=wallet or 0.0, unrealized_pnl=unrealized or 0.0, day_start_equity=start,
+        day_start_time=pd.to_datetime(start_ms, unit="ms", utc=True) if start_ms else None,
+        peak_equity=peak, unpriced=tuple(a for a in (unpriced or "").split(",") if a),
+    )  # fmt: skip
+
+
+def risk_usage() -> pd.DataFrame:
+    """The use of every limit that is set (name, used, limit, pct, unit), from the engine."""
+    return _df(
+        'SELECT name, used::DOUBLE AS used, limit_value::DOUBLE AS "limit", pct::DOUBLE AS pct, '
+        "unit FROM risk_usage ORDER BY name"
+    )
 
 
 # --- configuration ------------------------------------------------------------------------------

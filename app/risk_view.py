@@ -1,37 +1,26 @@
 """What the Risk page shows: the live configuration, the kill switch and the use of each limit.
 
-The use of each limit is `engine.risk.limit_usage` over a snapshot built from the database: the
-latest equity snapshot (written every minute), stored balances, positions, open orders, ticker
-and mark prices. The engine's own pre-trade snapshot uses fresh REST prices, so figures here can
-trail it by up to a minute. Configuration and the kill switch come from their stored versions.
+The use of each limit is what the engine's risk component published with its latest valuation
+(the `risk_usage` table): the same figures its pre-trade checks use. Configuration and the kill
+switch come from their stored versions.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import pandas as pd
 
 from app import queries
 from app.runtime import get_engine
-from engine.account_state import read_account, risk_snapshot
-from engine.config_versions import load_latest_config
-from engine.kill_switch import KillSwitch
 from engine.models import MarketType
-from engine.portfolio import (
-    read_equity,
-)
-from engine.risk import RiskSnapshot, limit_usage
-from engine.risk_config import RiskConfig, TradingConfig
-
-DAY_MS = 86_400_000
+from engine.risk.config import RiskConfig, TradingConfig
+from engine.risk.kill_switch import KillSwitch
+from engine.store.config_versions import load_latest_config
 
 
 def _latest(kind: str, model: type[Any]) -> Any:
-    store = get_engine().store
-    assert store is not None
-    with store.reader() as cur:
+    with get_engine().store.reader() as cur:
         saved = load_latest_config(cur, kind)
     return saved.parse(model) if saved is not None else model()
 
@@ -55,21 +44,6 @@ def kill_switch() -> KillSwitch:
     return _latest("kill_switch", KillSwitch)
 
 
-def usage_table(now_ms: int) -> pd.DataFrame:
-    """name, used, limit, pct, unit for every limit that is set."""
-    rows = [u.__dict__ for u in limit_usage(risk_config(), snapshot(now_ms))]
-    frame = pd.DataFrame(rows, columns=["name", "used", "limit", "pct", "unit"])
-    for column in ("used", "limit", "pct"):
-        frame[column] = frame[column].astype(float)
-    return frame
-
-
-def snapshot(now_ms: int) -> RiskSnapshot:
-    """The engine's own view (engine.account_state), with equity from the latest snapshot."""
-    store = get_engine().store
-    assert store is not None
-    with store.reader() as cur:
-        state = read_account(cur)
-        latest = read_equity(cur, since_ms=now_ms - DAY_MS)
-        equity = latest[-1].equity if latest else Decimal(0)
-        return risk_snapshot(cur, state, equity, state.spot_prices, kill_switch(), now_ms)
+def usage_table() -> pd.DataFrame:
+    """name, used, limit, pct, unit for every limit that is set, as the engine's checks see it."""
+    return queries.risk_usage()

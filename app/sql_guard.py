@@ -14,7 +14,7 @@ from typing import Any
 
 import duckdb
 
-from engine.store import TABLES
+from engine.store.schema import TABLES
 
 
 class RefusedQuery(ValueError):

@@ -16,24 +16,30 @@ st.title("Portfolio")
 last_reply()
 
 
-def totals(balances: pd.DataFrame, wallet: pd.DataFrame, positions: pd.DataFrame) -> None:
-    spot = float(balances["value_usdt"].sum(skipna=True))
-    futures_wallet = float(wallet["wallet"].sum()) if not wallet.empty else 0.0
-    unrealized = float(positions["unrealized_pnl"].sum()) if not positions.empty else 0.0
-    pnl, pct = queries.today_pnl()
+def totals() -> None:
+    """The header: every figure from the engine's one valuation, taken at one moment."""
+    figures = queries.portfolio_figures()
+    if figures is None:
+        st.caption("The engine has not valued the account yet; figures appear in a moment.")
+        return
     cols = st.columns(5)
-    cols[0].metric("Equity (USDT)", f"{spot + futures_wallet + unrealized:,.2f}")
-    cols[1].metric("Spot value", f"{spot:,.2f}")
-    cols[2].metric("Futures wallet", f"{futures_wallet:,.2f}")
-    cols[3].metric("Unrealized P&L", f"{unrealized:+,.2f}")
+    cols[0].metric("Equity (USDT)", f"{figures.equity:,.2f}")
+    cols[1].metric("Spot value", f"{figures.spot_value:,.2f}")
+    cols[2].metric("Futures wallet", f"{figures.futures_wallet:,.2f}")
+    cols[3].metric("Unrealized P&L", f"{figures.unrealized_pnl:+,.2f}")
+    pnl, pct = figures.daily_pnl, figures.daily_pnl_pct
     cols[4].metric(
         "Today's P&L (since 00:00 UTC)",
-        "no snapshot yet" if pnl is None else f"{pnl:+,.2f}",
+        "no valuation yet" if pnl is None else f"{pnl:+,.2f}",
         delta=None if pct is None else f"{pct:+.2f}%",
     )
-    unpriced = balances.loc[balances["value_usdt"].isna(), "asset"].tolist()
-    if unpriced:
-        st.caption(f"No USDT price for {', '.join(unpriced)}: left out of the totals.")
+    caption = f"Valued at {figures.time:%H:%M:%S} UTC."
+    start = figures.day_start_time
+    if start is not None and (start.hour, start.minute) != (0, 0):
+        caption += f" The desk started today at {start:%H:%M} UTC: today's P&L counts from then."
+    if figures.unpriced:
+        caption += f" No USDT price for {', '.join(figures.unpriced)}: left out of the totals."
+    st.caption(caption)
 
 
 def position_rows(positions: pd.DataFrame) -> None:
@@ -69,7 +75,7 @@ def live_portfolio() -> None:
     balances = queries.spot_balances()
     wallet = queries.futures_wallet()
     positions = queries.futures_positions()
-    totals(balances, wallet, positions)
+    totals()
 
     left, right = st.columns([3, 2])
     with left:

@@ -46,7 +46,7 @@ def kill_switch_panel() -> None:
 
 @st.fragment(run_every=get_engine().settings.status_refresh_s)
 def limit_use() -> None:
-    usage = risk_view.usage_table(queries.now_ms())
+    usage = risk_view.usage_table()
     if usage.empty:
         st.caption("No limit is set: every order within the exchange's rules passes.")
         return

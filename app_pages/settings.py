@@ -7,6 +7,7 @@ import streamlit as st
 
 from app import commands, environment, sim_controls
 from app.components.feedback import last_reply, show_reply
+from app.components.status import key_permissions
 from engine.models import Environment
 
 st.title("Settings")
@@ -66,12 +67,16 @@ if result is not None:
     cols[0].metric("Environment", str(data.get("environment", "?")))
     cols[1].metric("Key", data.get("key") or "none")
     cols[2].metric("Clock offset", f"{data.get('time_offset_ms', 0)} ms")
-    if "spot" in data:
-        st.markdown("**Spot permissions** (as the exchange reports them)")
-        st.json(data["spot"], expanded=True)
-    if "futures" in data:
-        can_trade = data["futures"].get("canTrade")
-        st.markdown(f"**USD-M futures**: canTrade = `{can_trade}`")
+    permissions = data.get("permissions")
+    if permissions:
+        st.markdown("**What this key may do** (as the exchange reports it)")
+        st.dataframe(key_permissions(permissions), hide_index=True, width=480)
+        if permissions.get("withdraw"):
+            st.warning(
+                "This key can withdraw funds. A trading desk never needs that: on Binance, "
+                "create a key without the withdrawal permission and use it here instead.",
+                icon=":material/warning:",
+            )
 
 if sim_controls.available():
     st.subheader("Simulator")

@@ -24,7 +24,7 @@ def live_status() -> None:
         return
     engine_metrics(reply.data)
     connection_metrics(reply.data)
-    unavailable = (reply.data.get("exchange") or {}).get("unavailable_markets") or {}
+    unavailable = (reply.data.get("venue") or {}).get("unavailable_markets") or {}
     for market, reason in unavailable.items():
         st.warning(f"The {market} market is unavailable: {reason}")
 

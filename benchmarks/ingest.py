@@ -1,6 +1,6 @@
 """Market-data ingest: stream frames -> DuckDB rows through the engine's feed vs a bare pipeline.
 
-    python benchmarks/ingest.py [--frames 100000] [--symbols 100] [--ticker-seconds 10]
+    python -m benchmarks.ingest [--frames 100000] [--symbols 100] [--ticker-seconds 10]
 
 A local WebSocket server in a child process (so it does not share this process's CPU) plays:
 1. `--frames` closed 1m kline frames (distinct keys) for `--symbols` streams, as fast as it can,
@@ -28,9 +28,12 @@ from typing import Any
 import orjson
 
 from engine.binance.streams import kline_row_from_ws, kline_stream
-from engine.market_feed import FeedSinks, MarketDataConfig, MarketFeed
+from engine.market.feed import MarketFeed
+from engine.market.feed_types import FeedSinks, MarketDataConfig
 from engine.models import MarketType
-from engine.store import KLINES, BatchWriter, Store, UpsertBuffer, upsert_arrow
+from engine.store.database import Store
+from engine.store.tables import KLINES
+from engine.store.writer import BatchWriter, UpsertBuffer, upsert_arrow
 
 START_MS = 1_700_000_000_000 // 60_000 * 60_000
 TICKER_SYMBOLS = 2_000

@@ -1,7 +1,7 @@
 """Time to render each page (AppTest, real engine on the simulator), on an empty database and
 on a large one: a year of 1m candles for 3 pairs, 50,000 orders, 100,000 fills.
 
-    python benchmarks/pages.py [--runs 7] [--skip-empty]
+    python -m benchmarks.pages [--runs 7] [--skip-empty]
 
 Prints one JSON document: per database, per page, the median and max render time in ms over
 `--runs` reruns after one warm-up, plus how long building the large database took.
@@ -24,7 +24,7 @@ import pyarrow as pa
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from engine.store import Store  # noqa: E402
+from engine.store.database import Store  # noqa: E402
 
 PAGES = {
     "trade": "app_pages/orders.py",

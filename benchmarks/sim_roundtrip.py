@@ -1,7 +1,7 @@
 """Simulator benchmark: prints JSON with the order round trip (python-binance `create_order`
 over loopback) p50/p99, and the WebSocket fan-out rate with 100 kline streams.
 
-    python benchmarks/sim_roundtrip.py [--orders 500] [--seconds 5] [--clients 10]
+    python -m benchmarks.sim_roundtrip [--orders 500] [--seconds 5] [--clients 10]
 """
 
 from __future__ import annotations

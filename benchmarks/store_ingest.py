@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from engine.store import KLINES, BatchWriter, Store, upsert_arrow
+from engine.store.database import Store
+from engine.store.tables import KLINES
+from engine.store.writer import BatchWriter, upsert_arrow
 
 SYMBOLS = ("BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT",
            "ADAUSDT", "DOGEUSDT", "DOTUSDT", "LTCUSDT", "LINKUSDT")  # fmt: skip

@@ -65,6 +65,9 @@ class PlaceOrder(Command):
     callback_rate: Decimal | None = Field(None, ge=Decimal("0.1"), le=Decimal("10"))
     # The trader's protective stop for sizing the risk of this trade (not sent to the exchange).
     stop_loss: Decimal | None = Field(None, gt=0)
+    # Futures: the leverage to trade at. Set before the order is sent, and set back if the
+    # exchange refuses the order, so a refused order leaves the leverage as it was.
+    leverage: int | None = Field(None, ge=1, le=125)
 
     @model_validator(mode="after")
     def _consistent(self) -> PlaceOrder:
@@ -96,6 +99,8 @@ def _order_problems(o: PlaceOrder) -> list[str]:
         problems.append("a trailing stop is futures-only and needs a callback rate")
     if o.post_only and o.order_type is not OrderType.LIMIT:
         problems.append("post-only applies to limit orders")
+    if o.leverage is not None and o.market is MarketType.SPOT:
+        problems.append("leverage applies to futures orders")
     return problems
 
 
@@ -121,7 +126,11 @@ class SetMarginType(Command):
 
 
 class ClosePosition(Command):
+    """Close a futures position at market (reduce-only); optionally cancel its reduce-only
+    orders first, which would have nothing left to reduce."""
+
     symbol: str = Field(pattern=r"^[A-Z0-9]{5,20}$")
+    cancel_reduce_only: bool = False
 
 
 class SelectPairs(Command):

@@ -11,29 +11,27 @@ import asyncio
 import atexit
 import contextlib
 import logging
-import random
 import threading
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping
 from enum import StrEnum
-from typing import Any, Protocol
-
-import duckdb
-import orjson
+from typing import Any, TypeVar
 
 from engine.commands import Command, CommandQueue, GetStatus, Handle, Ping, Reply
+from engine.context import Component, TaskFactory
+from engine.events import EventKind, EventLog, Level
 from engine.settings import Settings
-from engine.store import BatchWriter, Store, insert_event
+from engine.store.database import Store
+from engine.store.events import last_event_id, write_events
+from engine.store.writer import BatchWriter
+from engine.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 
+C = TypeVar("C", bound=Command)
 Handler = Callable[[Any], Awaitable[Reply]]
-TaskFactory = Callable[[], Awaitable[None]]
 
 START_TIMEOUT_S = 30.0
-TASKS_STOP_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 30.0
 LAG_PROBE_S = 0.5
 
@@ -45,36 +43,6 @@ class EngineState(StrEnum):
     STOPPING = "stopping"
 
 
-class Component(Protocol):
-    """A part of the engine (market data, orders, ...) with its own tasks and handlers."""
-
-    name: str
-
-    async def start(self, engine: Engine) -> None: ...
-
-    async def stop(self) -> None: ...
-
-
-@dataclass
-class TaskInfo:
-    """Supervision record of one long-running task."""
-
-    name: str
-    state: str = "running"
-    restarts: int = 0
-    last_error: str = ""
-    started_at: float = field(default_factory=time.time)
-
-
-@dataclass(frozen=True)
-class Event:
-    time_ms: int
-    level: str
-    kind: str
-    message: str
-    data: dict[str, Any]
-
-
 class Engine:
     """Owns the loop, the database, the command queue and the supervised tasks."""
 
@@ -83,18 +51,13 @@ class Engine:
         self.components: list[Component] = list(components or [])
         self.commands = CommandQueue(settings.command_queue_size)
         self.state = EngineState.STOPPED
-        self.store: Store | None = None
-        self.writer: BatchWriter | None = None
-        self.recent_events: deque[Event] = deque(maxlen=200)
-        self._unwritten_events: list[Event] = []
+        self._store: Store | None = None
+        self._writer: BatchWriter | None = None
+        self.events = EventLog()
         self.loop_lag_ms = 0.0
         self.loop_lag_max_ms = 0.0
         self.commands_handled = 0
-        self.tasks: dict[str, TaskInfo] = {}
-        self.exchange: Any = None  # set by engine.exchange.ExchangeComponent when present
-        self.trading: Any = None  # set by engine.orders.TradingComponent when present
-        self.account: Any = None  # set by engine.account_sync.AccountSync when present
-        self.risk: Any = None  # set by engine.risk_engine.RiskComponent when present
+        self.supervisor = Supervisor(self._report_crash)
         self._handlers: dict[type[Command], Handler] = {
             Ping: self._on_ping,
             GetStatus: self._on_status,
@@ -106,8 +69,6 @@ class Engine:
         self._start_error: BaseException | None = None
         self._stop_requested: asyncio.Event | None = None
         self._wake: asyncio.Event | None = None
-        self._task_handles: dict[str, asyncio.Task[None]] = {}
-        self._background: set[asyncio.Task[Any]] = set()
         self._started_monotonic = 0.0
         self._atexit_registered = False
 
@@ -162,6 +123,23 @@ class Engine:
     def running(self) -> bool:
         return self.state is EngineState.RUNNING
 
+    @property
+    def store(self) -> Store:
+        """The database (open while the engine runs)."""
+        if self._store is None:
+            raise RuntimeError("The engine has no database open; it is not running.")
+        return self._store
+
+    @property
+    def writer(self) -> BatchWriter:
+        if self._writer is None:
+            raise RuntimeError("The engine is not running.")
+        return self._writer
+
+    def component(self, name: str) -> Component:
+        """The component called `name` (for tests and the headless CLI's status)."""
+        return next(c for c in self.components if c.name == name)
+
     # --- the engine thread ----------------------------------------------------------------------
 
     def _run(self) -> None:
@@ -185,8 +163,9 @@ class Engine:
         self._stop_requested = asyncio.Event()
         self._wake = asyncio.Event()
         self._started_monotonic = time.monotonic()
-        self.store = Store(self.settings.db_path)
-        self.writer = BatchWriter(self.store)
+        self._store = Store(self.settings.db_path)
+        self._writer = BatchWriter(self._store)
+        self.events.start_ids_after(self._store.write_sync(last_event_id))
         try:
             await self._start_parts()
             self._ready.set()
@@ -198,122 +177,69 @@ class Engine:
         loop = asyncio.get_running_loop()
         self.commands.open(on_submit=lambda: _wake_threadsafe(loop, self._wake))
         self.supervise("commands", self._dispatch_commands)
-        self.supervise("writer", self._flush_periodically)
+        self.supervise("writer", self._flush_market_data)
+        self.supervise("event-writer", self._write_events_periodically)
         self.supervise("loop-lag", self._measure_loop_lag)
         for component in self.components:
             await component.start(self)
-        self.record_event("info", "engine_started", f"Engine started in {self.settings.mode} mode.")
+        self.record(
+            Level.INFO, EventKind.ENGINE_STARTED, f"Engine started in {self.settings.mode} mode."
+        )
 
     async def _shutdown(self) -> None:
         self.commands.close()
         # Tasks first, then components: a task still running after its component let go of
         # the engine would fail on a component that is no longer there.
-        await self._cancel_tasks()
+        await self.supervisor.cancel_all()
         for component in reversed(self.components):
             try:
                 await component.stop()
             except Exception:  # keep stopping the rest
                 log.exception("Component %s failed to stop.", component.name)
-        self.record_event("info", "engine_stopped", "Engine stopped.")
-        if self.writer is not None and self.store is not None:
-            await self.writer.flush()
+        self.record(Level.INFO, EventKind.ENGINE_STOPPED, "Engine stopped.")
+        if self._writer is not None and self._store is not None:
+            await self._writer.flush()
             await self._write_events()
-            self.store.close()
-
-    async def _cancel_tasks(self) -> None:
-        pending = {*self._task_handles.values(), *self._background}
-        self._task_handles.clear()
-        if not pending:
-            return
-        for task in pending:
-            task.cancel()
-        done, stuck = await asyncio.wait(pending, timeout=TASKS_STOP_TIMEOUT_S)
-        for task in done:  # retrieved, so asyncio does not report them at exit
-            if not task.cancelled():
-                task.exception()
-        for task in stuck:  # a task that ignores cancellation must not keep the engine up
-            log.error("Task %s still running %s s after cancel, at: %s",
-                      task.get_name(), TASKS_STOP_TIMEOUT_S, _awaiting(task))  # fmt: skip
+            self._store.close()
 
     # --- supervision ----------------------------------------------------------------------------
 
-    def supervise(
-        self,
-        name: str,
-        factory: TaskFactory,
-        *,
-        backoff_initial_s: float = 0.5,
-        backoff_max_s: float = 60.0,
-    ) -> None:
+    def supervise(self, name: str, factory: TaskFactory) -> None:
         """Run `factory()` as a long-lived task; restart it with back-off when it crashes."""
-        info = TaskInfo(name)
-        self.tasks[name] = info
-        runner = self._supervised(info, factory, backoff_initial_s, backoff_max_s)
-        self._task_handles[name] = asyncio.get_running_loop().create_task(runner, name=name)
-
-    async def _supervised(
-        self, info: TaskInfo, factory: TaskFactory, initial: float, ceiling: float
-    ) -> None:
-        failures = 0
-        while True:
-            started = time.monotonic()
-            info.state = "running"
-            try:
-                await factory()
-                info.state = "finished"
-                return
-            except asyncio.CancelledError:
-                info.state = "cancelled"
-                raise
-            except Exception as exc:  # supervision records and restarts
-                failures = 1 if time.monotonic() - started > ceiling else failures + 1
-                delay = min(ceiling, initial * 2 ** (failures - 1)) * random.uniform(0.8, 1.2)
-                info.restarts += 1
-                info.state = "backing-off"
-                info.last_error = f"{type(exc).__name__}: {exc}"
-                self.record_event(
-                    "error",
-                    "task_crashed",
-                    f"Task {info.name} crashed ({info.last_error}); restarting in {delay:.2f} s.",
-                    {"task": info.name, "restarts": info.restarts},
-                )
-                await asyncio.sleep(delay)
+        self.supervisor.supervise(name, factory)
 
     def spawn(self, coro: Awaitable[Any], name: str) -> asyncio.Task[Any]:
         """Run a short-lived task that `stop()` will cancel if it is still running."""
-        task = asyncio.ensure_future(coro)
-        task.set_name(name)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-        return task
+        return self.supervisor.spawn(coro, name)
+
+    def _report_crash(self, task: str, error: str, restarts: int, delay_s: float) -> None:
+        self.record(
+            Level.ERROR,
+            EventKind.TASK_CRASHED,
+            f"Task {task} crashed ({error}); restarting in {delay_s:.2f} s.",
+            {"task": task, "restarts": restarts},
+        )
 
     # --- events -------------------------------------------------------------------------------
 
-    def record_event(
-        self, level: str, kind: str, message: str, data: dict[str, Any] | None = None
+    def record(
+        self, level: Level, kind: EventKind, message: str, data: Mapping[str, Any] | None = None
     ) -> None:
         """Keep an event in memory and queue it for the `events` table (engine thread only).
 
-        Events are written with the writer's next flush, and at shutdown, so none is lost.
+        Events are written with the next flush, and at shutdown; a failed write keeps them.
         """
-        event = Event(_now_ms(), level, kind, message, data or {})
-        self.recent_events.append(event)
-        log.log(logging.ERROR if level == "error" else logging.INFO, "%s: %s", kind, message)
-        self._unwritten_events.append(event)
+        self.events.record(level, kind, message, data)
 
     async def _write_events(self) -> None:
-        if not self._unwritten_events or self.store is None:
+        events = self.events.take()
+        if not events or self._store is None:
             return
-        events, self._unwritten_events = self._unwritten_events, []
-        rows = [
-            (e.time_ms, e.level, e.kind, e.message, orjson.dumps(e.data).decode()) for e in events
-        ]
-
-        def work(con: duckdb.DuckDBPyConnection) -> None:
-            for row in rows:
-                insert_event(con, *row)
-
-        await self.store.write(work)
+        try:
+            await self._store.write(lambda con: write_events(con, events))
+        except Exception as exc:  # keep them for the next flush; the engine goes on
+            self.events.restore(events)
+            log.error("Writing %d events failed (kept for the next flush): %s", len(events), exc)
 
     # --- built-in tasks -------------------------------------------------------------------------
 
@@ -339,7 +265,7 @@ class Engine:
             else:
                 reply = await handler(command)
         except Exception as exc:  # every command gets an answer
-            self.record_event("error", "command_failed", f"{type(command).__name__}: {exc}")
+            self.record(Level.ERROR, EventKind.COMMAND_FAILED, f"{type(command).__name__}: {exc}")
             reply = Reply(
                 command_id=command.command_id,
                 ok=False,
@@ -349,17 +275,17 @@ class Engine:
         self.commands_handled += 1
         handle.resolve(reply)
 
-    def register_handler(self, command_type: type[Command], handler: Handler) -> None:
+    def register_handler(
+        self, command_type: type[C], handler: Callable[[C], Awaitable[Reply]]
+    ) -> None:
         self._handlers[command_type] = handler
 
-    async def _flush_periodically(self) -> None:
-        assert self.writer is not None
+    async def _flush_market_data(self) -> None:
         period = self.settings.flush_interval_ms / 1000
-        await asyncio.gather(
-            self.writer.run(period, self.settings.flush_max_rows), self._write_events_every(period)
-        )
+        await self.writer.run(period, self.settings.flush_max_rows)
 
-    async def _write_events_every(self, period: float) -> None:
+    async def _write_events_periodically(self) -> None:
+        period = self.settings.flush_interval_ms / 1000
         while True:
             await asyncio.sleep(period)
             await self._write_events()
@@ -384,21 +310,20 @@ class Engine:
     def status(self) -> dict[str, Any]:
         """A snapshot of the engine's health, as plain data (components add their own parts)."""
         status = self._core_status()
-        for component in self.components:
-            report = getattr(component, "status", None)
-            if report is not None and self.running:
-                status[component.name] = report()
+        if self.running:
+            for component in self.components:
+                status[component.name] = dict(component.status())
         # The Status page's headline keys, lifted from the parts that own them.
         market_data = status.get("market-data", {})
-        exchange = status.get("exchange", {})
+        venue = status.get("venue", {})
         status["streams"] = market_data.get("streams", [])
         for key in ("rest", "weight", "breakers", "errors_by_code", "time_offset_ms"):
-            if key in exchange:
-                status[key] = exchange[key]
+            if key in venue:
+                status[key] = venue[key]
         return status
 
     def _core_status(self) -> dict[str, Any]:
-        writer = self.writer
+        writer = self._writer
         return {
             "state": str(self.state),
             "mode": str(self.settings.mode),
@@ -410,15 +335,9 @@ class Engine:
             "commands_handled": self.commands_handled,
             "writer_pending_rows": writer.pending() if writer else 0,
             "rows_written": writer.rows_written if writer else 0,
-            "tasks": [
-                {
-                    "name": t.name,
-                    "state": t.state,
-                    "restarts": t.restarts,
-                    "last_error": t.last_error,
-                }
-                for t in self.tasks.values()
-            ],
+            "events_pending": self.events.pending(),
+            "event_write_failures": self.events.failed_writes,
+            "tasks": self.supervisor.report(),
         }
 
 
@@ -428,22 +347,3 @@ def _wake_threadsafe(loop: asyncio.AbstractEventLoop, event: asyncio.Event | Non
     # The loop may close meanwhile; the queue has then failed the waiting handles.
     with contextlib.suppress(RuntimeError):
         loop.call_soon_threadsafe(event.set)
-
-
-def _awaiting(task: asyncio.Task[Any]) -> str:
-    """Where a task is suspended: its chain of awaited coroutines, outermost first."""
-    chain, coro = [], task.get_coro()
-    while coro is not None:
-        frame = getattr(coro, "cr_frame", None) or getattr(coro, "ag_frame", None)
-        name = getattr(coro, "__qualname__", type(coro).__name__)
-        chain.append(f"{name}:{frame.f_lineno}" if frame else name)
-        coro = getattr(coro, "cr_await", None) or getattr(coro, "ag_await", None)
-    return " > ".join(chain)
-
-
-def _json(data: dict[str, Any]) -> str:
-    return orjson.dumps(data, default=str).decode()
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000

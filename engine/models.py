@@ -6,6 +6,7 @@ Binance JSON into these in one named step per type (`engine/binance/schemas.py`)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
@@ -83,6 +84,9 @@ class OrderStatus(StrEnum):
             OrderStatus.PARTIALLY_FILLED,
             OrderStatus.UNKNOWN,
         )
+
+
+OPEN_STATUSES: frozenset[str] = frozenset(s.value for s in OrderStatus if s.is_open)
 
 
 class MarginType(StrEnum):
@@ -312,6 +316,49 @@ class Position(Frozen):
     liquidation_price: Decimal | None = None
     notional: Decimal | None = None
     time: int = 0
+
+
+@dataclass(frozen=True)
+class OpenOrder:
+    """An order still working (or not yet known), as exposure and the kill switch see it."""
+
+    market: MarketType
+    symbol: str
+    side: Side
+    quantity: Decimal  # still open (original minus executed)
+    price: Decimal | None = None  # None for market/stop-market: valued at the snapshot price
+    reduce_only: bool = False
+    client_order_id: str = ""
+    order_type: str = ""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why the desk will not send an order (nothing was sent)."""
+
+    code: str  # machine-readable: "unknown_symbol", "filter.LOT_SIZE", "balance", "risk.*"
+    reason: str  # for the trader, with the figures
+
+
+class FundingPayment(Frozen):
+    """One USD-M funding settlement of one symbol: received (+) or paid (-)."""
+
+    symbol: str
+    time: int
+    asset: str
+    amount: Decimal
+    tran_id: int
+
+
+class KeyPermissions(Frozen):
+    """What an API key may do, as the exchange reports it (never the key itself)."""
+
+    spot_trade: bool
+    withdraw: bool
+    deposit: bool
+    account_type: str
+    futures_trade: bool | None = None  # None: the futures market was not asked
+    futures_wallet: Decimal | None = None
 
 
 class OrderFields(Protocol):

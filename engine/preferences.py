@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import Any
 
+import duckdb
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.commands import Reply, SaveFavourites
-from engine.config_versions import load_latest_config, save_config_version
+from engine.context import EngineContext
 from engine.models import MarketType
-
-if TYPE_CHECKING:
-    from engine.engine import Engine
+from engine.store.config_versions import load_latest_config, save_config_version
+from engine.venue import Venue
 
 
 class Favourites(BaseModel):
@@ -30,20 +30,24 @@ class PreferencesComponent:
 
     name = "preferences"
 
-    def __init__(self) -> None:
-        self.engine: Engine | None = None
+    def __init__(self, venue: Venue) -> None:
+        self.venue = venue
+        self._ctx: EngineContext | None = None
 
-    async def start(self, engine: Engine) -> None:
-        self.engine = engine
-        engine.register_handler(SaveFavourites, self._on_save_favourites)
+    async def start(self, ctx: EngineContext) -> None:
+        self._ctx = ctx
+        ctx.register_handler(SaveFavourites, self._on_save_favourites)
 
     async def stop(self) -> None:
-        self.engine = None
+        self._ctx = None
+
+    def status(self) -> dict[str, Any]:
+        return {}
 
     async def _on_save_favourites(self, command: SaveFavourites) -> Reply:
-        engine = self.engine
-        assert engine is not None and engine.store is not None
-        known = {s for (m, s) in engine.exchange.pairs if m is command.market}
+        ctx = self._ctx
+        assert ctx is not None
+        known = self.venue.symbols(command.market)
         unknown = [s for s in command.symbols if s not in known]
         if unknown:
             return Reply(
@@ -54,7 +58,7 @@ class PreferencesComponent:
             )
         favourites = Favourites(symbols=tuple(dict.fromkeys(command.symbols)))
         kind, now = favourites_kind(command.market), time.time_ns() // 1_000_000
-        version = await engine.store.write(
+        version = await ctx.store.write(
             lambda con: save_config_version(con, kind, favourites, command.actor, now)
         )
         return Reply(
@@ -65,7 +69,7 @@ class PreferencesComponent:
         )
 
 
-def latest_favourites(cursor: object, market: MarketType) -> tuple[str, ...]:
+def latest_favourites(cursor: duckdb.DuckDBPyConnection, market: MarketType) -> tuple[str, ...]:
     """The saved favourites of `market` (empty when never saved)."""
-    stored = load_latest_config(cursor, favourites_kind(market))  # type: ignore[arg-type]
+    stored = load_latest_config(cursor, favourites_kind(market))
     return stored.parse(Favourites).symbols if stored else ()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -26,3 +26,13 @@ def eventually(check: Callable[[], T], timeout: float = 10.0, interval: float = 
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s") from last_error
         time.sleep(interval)
+
+
+C = TypeVar("C")
+
+
+def part(engine: Any, kind: type[C]) -> C:
+    """The engine's component of type `kind` (tests reach inside; pages never do)."""
+    found = next((c for c in engine.components if isinstance(c, kind)), None)
+    assert found is not None, f"the engine has no {kind.__name__}"
+    return found

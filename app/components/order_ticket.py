@@ -45,8 +45,7 @@ def order_ticket(market: MarketType, symbol: str) -> None:
         label, type="primary", width="stretch", key=f"{k}_send", disabled=result.command is None
     ):
         assert result.command is not None
-        leverage = ticket.leverage if market is MarketType.FUTURES else None
-        reply = commands.place_order(result.command, leverage)
+        reply = commands.place_order(result.command)
         show_reply(reply, success_toast=True)
         st.rerun()
 

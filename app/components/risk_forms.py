@@ -8,7 +8,7 @@ import streamlit as st
 
 from app import commands, queries
 from app.components.feedback import show_reply
-from engine.risk_config import (
+from engine.risk.config import (
     ConfigError,
     KillSwitchAction,
     RiskConfig,

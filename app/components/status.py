@@ -52,37 +52,43 @@ def task_table(status: dict[str, Any]) -> None:
 
 
 def connection_metrics(status: dict[str, Any]) -> None:
-    """Request weight against the limit, Retry-After countdown, breakers and clock offset."""
+    """Request weight of both markets against their limits, Retry-After, breakers and clock."""
     weight = status.get("weight") or {}
-    used, limit = int(weight.get("used_1m", 0)), int(weight.get("limit_1m", 0) or 0)
     retry = float(weight.get("retry_after_s", 0.0))
     breakers = status.get("breakers") or {}
-    cols = st.columns(4)
-    share = used / limit if limit else 0.0
-    cols[0].metric(
-        "Request weight (1 min)",
-        f"{used:,} / {limit:,}" if limit else f"{used:,}",
-        help="Binance bans an IP that keeps going past the limit (429, then 418).",
-    )
-    cols[1].metric(
+    budgets = {m: weight.get(m) or {} for m in ("spot", "futures")}
+    cols = st.columns(5)
+    for col, (market, budget) in zip(cols[:2], budgets.items(), strict=True):
+        used, limit = int(budget.get("used_1m", 0)), int(budget.get("limit_1m", 0) or 0)
+        col.metric(
+            f"{'Spot' if market == 'spot' else 'USD-M'} request weight (1 min)",
+            f"{used:,} / {limit:,}" if limit else f"{used:,}",
+            help="Binance bans an IP that keeps going past the limit (429, then 418). "
+            "Spot and USD-M count separately.",
+        )
+    cols[2].metric(
         "Retry-After",
         f"{retry:.0f} s" if retry > 0 else "none",
         help=f"429/418 answers so far: {weight.get('rate_limit_hits', 0)}",
     )
     open_breakers = [m for m, state in breakers.items() if state != "closed"]
-    cols[2].metric(
+    cols[3].metric(
         "Circuit breakers",
         ", ".join(f"{m}: {breakers[m]}" for m in open_breakers)
         or ("all closed" if breakers else "none yet"),
     )
-    cols[3].metric(
+    cols[4].metric(
         "Clock offset",
         f"{status.get('time_offset_ms', 0)} ms",
         help="Exchange time minus ours; signed requests fail past ±recvWindow.",
     )
-    st.progress(min(share, 1.0), text=f"{share:.0%} of the weight limit used this minute")
-    if share >= 0.8:
-        st.warning("Request weight above 80% of the limit: the engine slows down to stay under it.")
+    for market, budget in budgets.items():
+        used, limit = int(budget.get("used_1m", 0)), int(budget.get("limit_1m", 0) or 0)
+        share = used / limit if limit else 0.0
+        label = "Spot" if market == "spot" else "USD-M"
+        st.progress(min(share, 1.0), text=f"{label}: {share:.0%} of the weight limit this minute")
+        if share >= 0.8:
+            st.warning(f"{label} request weight above 80% of the limit: the engine slows down.")
     if retry > 0:
         st.error(f"The exchange asked us to wait {retry:.0f} s (Retry-After): requests are held.")
 
@@ -121,3 +127,19 @@ def rest_table(status: dict[str, Any]) -> None:
         st.caption("Errors by code: " + ", ".join(f"{c}: {n}" for c, n in sorted(errors.items())))
     else:
         st.caption("No REST errors since start.")
+
+
+def key_permissions(permissions: dict[str, Any]) -> pd.DataFrame:
+    """A key's permissions as rows a person reads: what, and whether it may."""
+
+    def word(value: Any) -> str:
+        return "-" if value is None else ("yes" if value else "no")
+
+    rows = [
+        ("Spot trading", word(permissions.get("spot_trade"))),
+        ("USD-M futures trading", word(permissions.get("futures_trade"))),
+        ("Withdrawals", word(permissions.get("withdraw"))),
+        ("Deposits", word(permissions.get("deposit"))),
+        ("Account type", permissions.get("account_type") or "-"),
+    ]
+    return pd.DataFrame(rows, columns=["permission", "allowed"])

@@ -18,8 +18,9 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
+import orjson
 from binance import AsyncClient
-from binance.exceptions import BinanceAPIException, BinanceRequestException
+from binance.exceptions import BinanceRequestException
 from tenacity import (
     AsyncRetrying,
     retry_if_exception_type,
@@ -27,15 +28,22 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from engine.binance.error_rules import from_binance, from_transport_failure
 from engine.binance.errors import (
     ClockSkew,
     ExchangeError,
     RateLimited,
     TemporaryError,
-    from_binance,
-    from_transport_failure,
+    parse_retry_after,
 )
-from engine.binance.limits import GateClosed, RequestGate, request_weight
+from engine.binance.limits import (
+    EndpointGroup,
+    GateClosed,
+    RequestGate,
+    endpoint_group,
+    is_new_order,
+    request_weight,
+)
 from engine.binance.urls import Endpoints
 from engine.credentials import Credentials
 from engine.models import MarketType
@@ -81,57 +89,80 @@ class GatedAsyncClient(AsyncClient):
 
     gate: RequestGate
     metrics: RequestMetrics
-    on_clock_skew: Callable[[], Awaitable[None]] | None = None
 
     async def _request(
         self, method: str, uri: str, signed: bool, force_params: bool = False, **kwargs: Any
     ) -> Any:
-        parts = urlsplit(uri)
-        market = "futures" if parts.path.startswith("/fapi") else "spot"
-        is_order = method.upper() in ("POST", "DELETE") and parts.path.endswith(
-            ("/order", "/algoOrder", "/openOrders")
-        )
-        weight = request_weight(method, parts.path, _query_of(kwargs))
+        path = urlsplit(uri).path
+        market = _market_of(path)
+        group = endpoint_group(method, path)
+        weight = request_weight(method, path, _query_of(kwargs))
         try:
-            await self.gate.admit(market, weight, fail_fast=is_order)
+            await self.gate.admit(
+                market, weight, group,
+                new_order=is_new_order(method, path), fail_fast=group is EndpointGroup.ORDERS,
+            )  # fmt: skip
         except GateClosed as exc:
             raise RateLimited(exc.reason, retry_after=exc.retry_in_s) from None
         started = time.perf_counter()
         error_code: str | None = None
         try:
-            return await super()._request(method, uri, signed, force_params, **kwargs)
-        except BinanceAPIException as exc:
-            error = from_binance(exc, market=MarketType(market))
+            result = await super()._request(method, uri, signed, force_params, **kwargs)
+        except ExchangeError as error:
             error_code = str(error.code or error.http_status)
-            self._after_error(market, error)
-            raise error from exc
+            self._after_error(market, group, error)
+            raise
         except (TimeoutError, aiohttp.ClientError, BinanceRequestException) as exc:
             error_code = type(exc).__name__
-            self.gate.breaker(market).failure(time.time())
+            self.gate.breaker(market, group).failure(time.time())
             raise from_transport_failure(exc) from exc
         finally:
-            self._observe(f"{method.upper()} {parts.path}", started, error_code)
+            self.metrics.record(
+                f"{method.upper()} {path}", (time.perf_counter() - started) * 1000, error_code
+            )
+        self.gate.breaker(market, group).success()
+        return result
 
-    def _after_error(self, market: str, error: ExchangeError) -> None:
-        if isinstance(error, RateLimited):
-            self.gate.close_for(error.retry_after or 60.0, error.reason)
-        if isinstance(error, TemporaryError):
-            self.gate.breaker(market).failure(time.time())
-        else:
-            self.gate.breaker(market).success()  # the exchange answered: it is up
-
-    def _observe(self, endpoint: str, started: float, error_code: str | None) -> None:
-        self.metrics.record(endpoint, (time.perf_counter() - started) * 1000, error_code)
-        response = getattr(self, "response", None)
-        if response is None:
-            return
+    async def _handle_response(self, response: aiohttp.ClientResponse) -> Any:
+        """Read this response's weight header, and turn an error body into our error."""
+        market = _market_of(response.url.path)
         used = response.headers.get("X-MBX-USED-WEIGHT-1M")
         if used is not None and used.isdigit():
-            self.gate.budget.observe(int(used))
-            self.metrics.used_weight_1m = int(used)
-        if error_code is None:
-            market = "futures" if "/fapi" in endpoint else "spot"
-            self.gate.breaker(market).success()
+            self.gate.budget(market).observe(int(used))
+        if 200 <= response.status < 300:
+            return await super()._handle_response(response)
+        text = await response.text()
+        code, message = _error_body(text, response.status)
+        raise from_binance(
+            code, message, response.status,
+            parse_retry_after(response.headers.get("Retry-After")), market=MarketType(market),
+        )  # fmt: skip
+
+    def _after_error(self, market: str, group: EndpointGroup, error: ExchangeError) -> None:
+        if isinstance(error, RateLimited) and error.code == -1015:
+            self.gate.hold_new_orders(market, error.retry_after or 10.0)
+        elif isinstance(error, RateLimited):
+            self.gate.close_for(error.retry_after or 60.0, error.reason)
+        if isinstance(error, TemporaryError):
+            self.gate.breaker(market, group).failure(time.time())
+        else:
+            self.gate.breaker(market, group).success()  # the exchange answered: it is up
+
+
+def _market_of(path: str) -> str:
+    return "futures" if path.startswith("/fapi") else "spot"
+
+
+def _error_body(text: str, status: int) -> tuple[int, str]:
+    """Binance's `{"code", "msg"}`, or a short description of a body that is not one."""
+    try:
+        body = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        body = None
+    if isinstance(body, dict) and "code" in body:
+        return int(body.get("code") or 0), str(body.get("msg") or "")
+    snippet = " ".join(text.split())[:120]
+    return 0, f"HTTP {status}" + (f": {snippet}" if snippet else " with an empty body")
 
 
 def _query_of(kwargs: dict[str, Any]) -> str:
@@ -174,7 +205,7 @@ class ExchangeClient:
             if self.credentials
             else (None, None)
         )
-        client = cls(key, secret, requests_params={"timeout": REQUEST_TIMEOUT_S})
+        client = cls(key, secret, requests_params={"timeout": self.request_timeout_s})
         client.gate, client.metrics = self.gate, self.metrics
         client.REQUEST_RECVWINDOW = 5000
         self._client = client
@@ -196,6 +227,10 @@ class ExchangeClient:
             self.metrics.time_offset_ms = offset
             self.metrics.last_time_sync = after
             return offset
+
+    def exchange_now_ms(self) -> int:
+        """Our clock in ms, corrected by the measured offset to the exchange's."""
+        return int(time.time() * 1000) + self.metrics.time_offset_ms
 
     async def signed(self, call: Callable[[GatedAsyncClient], Awaitable[T]]) -> T:
         """Run a signed call; on -1021 resync the clock and try once more."""

@@ -1,9 +1,12 @@
-"""What we may send, and when: request weights, the local weight budget, Retry-After, breakers.
+"""What we may send, and when: request weights, weight budgets, Retry-After, breakers.
 
-The budget starts from exchangeInfo's REQUEST_WEIGHT limit and is corrected by Binance's own
-count in every response's `X-MBX-USED-WEIGHT-1M` header. A 429 or 418 closes the gate for every
-request until its `Retry-After` has passed, so we never escalate a 429 into a ban. A circuit
-breaker per market opens after repeated failures and lets one probe through before closing.
+Each market has its own IP budget (api.binance.com and fapi.binance.com count separately),
+starting from exchangeInfo's REQUEST_WEIGHT limit and corrected by Binance's own count in every
+response's `X-MBX-USED-WEIGHT-1M` header. A 429 or 418 closes the gate for every request until
+its `Retry-After` has passed, so we never escalate a 429 into a ban. A -1015 (too many new
+orders) holds back new orders only: cancels always go through. A circuit breaker per market and
+endpoint group (orders, account reads, market data) opens after repeated failures and lets one
+probe through before closing, so a read outage does not stop trading.
 """
 
 from __future__ import annotations
@@ -124,6 +127,10 @@ class WeightBudget:
     def set_limit(self, limit: int) -> None:
         self.limit = limit
 
+    def used_now(self) -> int:
+        self._roll()
+        return self.used
+
 
 class BreakerState(StrEnum):
     CLOSED = "closed"
@@ -163,44 +170,102 @@ class CircuitBreaker:
             self.state, self.opened_at = BreakerState.OPEN, now
 
 
-class RequestGate:
-    """Every request passes here before it is sent; one gate per IP (shared by both markets)."""
+class EndpointGroup(StrEnum):
+    ORDERS = "orders"  # placing, cancelling, changing leverage or margin
+    ACCOUNT = "account"  # signed reads: balances, positions, open orders, trades
+    MARKET = "market"  # public market data and exchange information
 
-    def __init__(self, weight_limit: int = 6000, clock: Callable[[], float] = time.time) -> None:
-        self.budget = WeightBudget(weight_limit, clock=clock)
-        self.breakers: dict[str, CircuitBreaker] = {}
+
+_ACTION_METHODS = ("POST", "PUT", "DELETE")
+_NEW_ORDER_SUFFIXES = ("/order", "/algoOrder", "/batchOrders", "/order/oco", "/orderList/oco",
+                       "/orderList/oto", "/orderList/otoco", "/order/cancelReplace")  # fmt: skip
+_PUBLIC_PREFIXES = ("/api/v3/ping", "/api/v3/time", "/api/v3/exchangeInfo", "/api/v3/depth",
+                    "/api/v3/trades", "/api/v3/klines", "/api/v3/avgPrice", "/api/v3/ticker",
+                    "/fapi/v1/ping", "/fapi/v1/time", "/fapi/v1/exchangeInfo", "/fapi/v1/depth",
+                    "/fapi/v1/klines", "/fapi/v1/ticker", "/fapi/v1/premiumIndex",
+                    "/fapi/v1/fundingRate")  # fmt: skip
+DEFAULT_LIMITS = {"spot": 6000, "futures": 2400}
+
+
+def endpoint_group(method: str, path: str) -> EndpointGroup:
+    if path.startswith(_PUBLIC_PREFIXES):
+        return EndpointGroup.MARKET
+    if method.upper() in _ACTION_METHODS and not path.endswith(("/listenKey", "/userDataStream")):
+        return EndpointGroup.ORDERS
+    return EndpointGroup.ACCOUNT
+
+
+def is_new_order(method: str, path: str) -> bool:
+    return method.upper() == "POST" and path.endswith(_NEW_ORDER_SUFFIXES)
+
+
+class RequestGate:
+    """Every request passes here before it is sent: one per IP, with a budget per market."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
+        self._budgets = {m: WeightBudget(limit, clock=clock) for m, limit in DEFAULT_LIMITS.items()}
+        self.breakers: dict[tuple[str, EndpointGroup], CircuitBreaker] = {}
         self.closed_until = 0.0
         self.closed_reason = ""
+        self.new_orders_closed_until: dict[str, float] = {}
         self.rate_limit_hits = 0
 
-    def breaker(self, market: str) -> CircuitBreaker:
-        return self.breakers.setdefault(market, CircuitBreaker())
+    def budget(self, market: str) -> WeightBudget:
+        return self._budgets.setdefault(
+            market, WeightBudget(DEFAULT_LIMITS["spot"], clock=self._clock)
+        )
 
-    async def admit(self, market: str, weight: int, *, fail_fast: bool = False) -> None:
+    def breaker(self, market: str, group: EndpointGroup) -> CircuitBreaker:
+        return self.breakers.setdefault((market, group), CircuitBreaker())
+
+    def breaker_states(self) -> dict[str, str]:
+        return {f"{market} {group}": str(b.state) for (market, group), b in self.breakers.items()}
+
+    async def admit(
+        self,
+        market: str,
+        weight: int,
+        group: EndpointGroup = EndpointGroup.ACCOUNT,
+        *,
+        new_order: bool = False,
+        fail_fast: bool = False,
+    ) -> None:
         """Wait until the request may be sent; spend its weight.
 
         With `fail_fast` (orders), a closed gate raises `GateClosed` instead of waiting: an order
         must not go out minutes after the trader pressed the button.
         """
         while True:
-            wait, reason = self._wait_for(market, weight)
+            wait, reason = self._wait_for(market, group, weight, new_order)
             if wait <= 0:
-                self.budget.spend(weight)
+                self.budget(market).spend(weight)
                 return
             if fail_fast:
                 raise GateClosed(reason, wait)
             await asyncio.sleep(min(wait, 5.0))
 
-    def _wait_for(self, market: str, weight: int) -> tuple[float, str]:
+    def _wait_for(
+        self, market: str, group: EndpointGroup, weight: int, new_order: bool
+    ) -> tuple[float, str]:
         now = self._clock()
         if now < self.closed_until:
             return self.closed_until - now, self.closed_reason
-        breaker_wait = self.breaker(market).allow(now)
+        orders_until = self.new_orders_closed_until.get(market, 0.0)
+        if new_order and now < orders_until:
+            return orders_until - now, "Too many new orders in a short time; waiting to send more."
+        breaker_wait = self.breaker(market, group).allow(now)
         if breaker_wait > 0:
-            return breaker_wait, f"The {market} connection is failing; retrying shortly."
-        budget_wait = self.budget.wait_s(weight)
+            return breaker_wait, f"The {market} {group} requests are failing; retrying shortly."
+        budget_wait = self.budget(market).wait_s(weight)
         return budget_wait, "The request-weight budget for this minute is spent."
+
+    def hold_new_orders(self, market: str, seconds: float) -> None:
+        """After a -1015: no new order on `market` until `seconds` have passed; cancels go."""
+        until = self._clock() + seconds
+        self.new_orders_closed_until[market] = max(
+            self.new_orders_closed_until.get(market, 0.0), until
+        )
 
     def close_for(self, seconds: float, reason: str) -> None:
         """After a 429/418: send nothing at all until `seconds` have passed."""

@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 from tests.e2e.conftest import screenshot
 
 pytestmark = pytest.mark.e2e
+RUN_FINISHED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 # The first page (Trade) is the default: it lives at "/", not at its url_path.
 PAGES = {
@@ -25,9 +26,9 @@ PAGES = {
 
 
 def wait_idle(page: Page) -> None:
-    """Until Streamlit has finished the current run (its status widget goes away)."""
-    page.wait_for_timeout(300)
-    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=30_000)
+    """Until Streamlit has finished the current run: the app's own "script not running" state
+    (the first run of a fresh server starts the engine, so it may take a while)."""
+    page.wait_for_selector(RUN_FINISHED, state="attached")
 
 
 def success(page: Page, pattern: str):
@@ -40,6 +41,7 @@ def test_desk_add_pair_place_limit_order_and_cancel_it(streamlit_server, browser
     url = streamlit_server.url
 
     page.goto(f"{url}/pairs")
+    wait_idle(page)
     expect(page.get_by_role("heading", name="Pairs")).to_be_visible()
     page.get_by_label(re.compile(r"Add a spot pair")).click()
     page.keyboard.type("SOLUSDT")
@@ -49,6 +51,7 @@ def test_desk_add_pair_place_limit_order_and_cancel_it(streamlit_server, browser
     wait_idle(page)
 
     page.goto(f"{url}/")
+    wait_idle(page)
     expect(page.get_by_role("heading", name="Trade")).to_be_visible()
     price_box = page.get_by_label("Price", exact=True)
     expect(price_box).not_to_have_value("0", timeout=30_000)
@@ -64,14 +67,14 @@ def test_desk_add_pair_place_limit_order_and_cancel_it(streamlit_server, browser
     wait_idle(page)
     expect(page.get_by_text("As the exchange will take it")).to_be_visible()
     page.get_by_role("button", name="Buy BTCUSDT").click()
-    expect(success(page, r"NEW BUY 0\.001")).to_be_visible()
+    expect(success(page, r"Placed: BUY 0\.001 BTCUSDT LIMIT")).to_be_visible()
     cancel = page.get_by_role("button", name="Cancel", exact=True)
     expect(cancel).to_have_count(1)
     expect(page.get_by_text("NEW", exact=True)).to_be_visible()
     screenshot(page, "trade-order-open")
 
     cancel.click()
-    expect(success(page, r"Cancelled td-")).to_be_visible()
+    expect(success(page, r"Cancelled BUY 0\.001 BTCUSDT LIMIT")).to_be_visible()
     expect(page.get_by_role("button", name="Cancel", exact=True)).to_have_count(0)
     expect(page.get_by_text("No open orders.")).to_be_visible()
 
@@ -80,8 +83,8 @@ def test_every_page_renders_and_is_screenshotted(streamlit_server, browser_page)
     page = browser_page
     for name, path in PAGES.items():
         page.goto(f"{streamlit_server.url}/{path}")
-        expect(page.get_by_role("heading", level=1)).to_be_visible()
         wait_idle(page)
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
         if name == "explore":
             page.get_by_label("Saved queries").click()
             page.get_by_role("option", name="Hourly closes, BTCUSDT spot, last 2 days").click()

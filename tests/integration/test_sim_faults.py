@@ -9,9 +9,9 @@ import pytest
 import requests
 import websockets
 from binance.exceptions import BinanceAPIException
-from sim_support import advance, client_class, control, start_sim, synced_client
 
 from simulator.symbols import DEFAULT_SYMBOLS
+from tests.integration.sim_support import advance, client_class, control, start_sim, synced_client
 
 
 def minute_start_ms() -> int:

@@ -8,9 +8,9 @@ from decimal import Decimal as D
 from pathlib import Path
 
 from binance import AsyncClient, BinanceSocketManager, Client
-from sim_support import advance, control, start_sim
 
 from simulator.server import SimulatorThread
+from tests.integration.sim_support import advance, control, start_sim
 
 
 def futures_client(sim: SimulatorThread) -> Client:

@@ -9,9 +9,9 @@ import pytest
 import requests
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from sim_support import sign, start_sim
 
 from simulator.symbols import DEFAULT_SYMBOLS
+from tests.integration.sim_support import sign, start_sim
 
 ENDPOINTS = [
     ("GET", "/api/v3/ping", False),

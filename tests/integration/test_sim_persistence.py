@@ -11,7 +11,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import requests
-from sim_support import start_sim, synced_client
+
+from tests.integration.sim_support import start_sim, synced_client
 
 REPO = Path(__file__).resolve().parents[2]
 D = Decimal

@@ -7,7 +7,15 @@ from decimal import Decimal
 
 import pytest
 from binance.exceptions import BinanceAPIException
-from sim_support import advance, client_class, control, raw_signed, start_sim, synced_client
+
+from tests.integration.sim_support import (
+    advance,
+    client_class,
+    control,
+    raw_signed,
+    start_sim,
+    synced_client,
+)
 
 D = Decimal
 REQUIRED_FILTERS = {
@@ -288,7 +296,8 @@ def test_missing_timestamp_signature_and_oversized_recv_window(sim):
 def test_signature_over_query_and_body_together(sim):
     """Binance signs totalParams = query + body; a mixed request must verify."""
     import requests
-    from sim_support import sign
+
+    from tests.integration.sim_support import sign
 
     ts = requests.get(sim.urls.api_url + "/v3/time", timeout=5).json()["serverTime"]
     query = "symbol=BTCUSDT&side=BUY&type=MARKET"

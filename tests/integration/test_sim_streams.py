@@ -12,7 +12,8 @@ from decimal import Decimal
 
 import pytest
 import websockets
-from sim_support import (
+
+from tests.integration.sim_support import (
     advance,
     async_client_class,
     control,

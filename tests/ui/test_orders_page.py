@@ -38,16 +38,21 @@ def test_a_limit_order_reaches_the_simulator_shows_open_and_cancels(app_env):
     button(at, "Buy BTCUSDT").click()
     at.run()
     assert not at.exception
-    assert any("NEW BUY" in s.value for s in at.success), [e.value for e in at.error]
+    assert any("Placed: BUY" in s.value for s in at.success), [e.value for e in at.error]
     assert spot_orders_placed() == placed_before + 1
-    cid = db("SELECT client_order_id FROM orders WHERE status = 'NEW'")[0][0]
+    # The reply does not wait for the database; the open orders list follows within a moment.
+    (cid,) = eventually(lambda: db("SELECT client_order_id FROM orders WHERE status = 'NEW'"))[0]
+    at.run()
     assert at.button(key=f"cancel_{cid}")  # the open orders list has it, with its own Cancel
     assert plain(price) in [m.value for m in at.markdown]  # its row shows the price
 
     at.button(key=f"cancel_{cid}").click().run()
     assert not at.exception
-    assert any("Cancelled" in s.value for s in at.success)
-    assert db("SELECT status FROM orders WHERE client_order_id = ?", [cid])[0][0] == "CANCELED"
+    assert any("Cancelled BUY" in s.value for s in at.success)
+    assert eventually(
+        lambda: db("SELECT status FROM orders WHERE client_order_id = ?", [cid])[0][0] == "CANCELED"
+    )
+    at.run()
     assert not [b for b in at.button if b.key == f"cancel_{cid}"]
 
 
@@ -61,7 +66,7 @@ def test_a_rule_breaking_order_shows_the_reason_and_reaches_nothing(app_env):
     button(at, "Buy BTCUSDT").click()
     at.run()
     refusal = [e.value for e in at.error if e.value.startswith("Refused")]
-    assert refusal and "filter.NOTIONAL" in refusal[0] and "below the minimum 10" in refusal[0]
+    assert refusal and "desk.filter.NOTIONAL" in refusal[0] and "below the minimum 10" in refusal[0]
     assert spot_orders_placed() == placed_before
     assert db("SELECT count(*) FROM orders")[0][0] == rows_before
 

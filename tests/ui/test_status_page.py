@@ -10,7 +10,8 @@ from tests.ui.conftest import open_app
 
 def test_status_page_renders_with_a_running_engine(app_env):
     at = open_app("app_pages/status.py")
-    eventually(lambda: not queries.recent_events().empty)  # events land with the next flush
+    # events land with the next flush; the engine's start is recorded once every part is up
+    eventually(lambda: "engine_started" in set(queries.recent_events()["kind"]))
     at.run()
     assert not at.exception
     assert at.title[0].value == "Status"
@@ -49,7 +50,8 @@ def test_the_page_shows_streams_rest_latency_weight_and_clock(app_env):
     at.run()
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
-    assert " / " in metrics["Request weight (1 min)"]
+    assert " / " in metrics["Spot request weight (1 min)"]
+    assert metrics["USD-M request weight (1 min)"].endswith(" / 2,400")
     assert metrics["Clock offset"].endswith(" ms")
     assert "Circuit breakers" in metrics
     tables = [d.value for d in at.dataframe]

@@ -1,0 +1,135 @@
+"""The account as the database holds it, read once and kept until something changes it.
+
+One reading serves the engine's pre-trade checks, the balance and margin checks and the
+valuation, so they all see the same figures. Whoever writes balances, positions or orders calls
+`changed()`; the next reader reads the tables again (seven small queries on one cursor).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+
+from engine.context import EngineContext
+from engine.models import (
+    OPEN_STATUSES,
+    Balance,
+    MarginBalance,
+    MarketType,
+    OpenOrder,
+    Position,
+    Side,
+)
+
+
+@dataclass(frozen=True)
+class AccountState:
+    spot: list[Balance]
+    wallets: list[MarginBalance]  # USD-M: available = free, the rest of the wallet is in use
+    positions: list[Position]
+    leverage: dict[str, int]  # futures symbol -> leverage (known even without a position)
+    open_orders: list[OpenOrder]
+
+    def spot_free(self) -> dict[str, Decimal]:
+        return {b.asset: b.free for b in self.spot}
+
+    def futures_available(self, asset: str = "USDT") -> Decimal:
+        wallet = next((w for w in self.wallets if w.asset == asset), None)
+        return wallet.available or Decimal(0) if wallet else Decimal(0)
+
+    def position(self, symbol: str) -> Position | None:
+        return next((p for p in self.positions if p.symbol == symbol and p.amount), None)
+
+
+class AccountReader:
+    """The cached reading of the account tables (a component only to reach the database)."""
+
+    name = "account-state"
+
+    def __init__(self) -> None:
+        self._ctx: EngineContext | None = None
+        self._state: AccountState | None = None
+        self.synced = asyncio.Event()  # set once the tables hold the exchange's account
+
+    async def start(self, ctx: EngineContext) -> None:
+        self._ctx = ctx
+        self.synced = asyncio.Event()
+
+    async def stop(self) -> None:
+        self._ctx = None
+
+    def status(self) -> dict[str, Any]:
+        return {}
+
+    def state(self) -> AccountState:
+        if self._state is None:
+            if self._ctx is None:
+                raise RuntimeError("The account reader is not running.")
+            with self._ctx.store.reader() as cur:
+                self._state = read_account(cur)
+        return self._state
+
+    def changed(self) -> None:
+        """Balances, positions or orders were written: read them again next time."""
+        self._state = None
+
+
+def read_account(cur: duckdb.DuckDBPyConnection) -> AccountState:
+    """Balances, positions, leverage and open orders, through one cursor."""
+    positions = _positions(cur)
+    leverage = dict(
+        cur.execute(
+            "SELECT symbol, leverage FROM symbol_settings WHERE leverage IS NOT NULL"
+        ).fetchall()
+    )
+    leverage.update({p.symbol: p.leverage for p in positions if p.leverage})
+    return AccountState(
+        spot=_spot(cur), wallets=_wallets(cur), positions=positions, leverage=leverage,
+        open_orders=_open_orders(cur),
+    )  # fmt: skip
+
+
+def _spot(cur: duckdb.DuckDBPyConnection) -> list[Balance]:
+    rows = cur.execute("SELECT asset, free, locked FROM balances WHERE market = 'spot'")
+    return [Balance(asset=a, free=Decimal(f), locked=Decimal(lk)) for a, f, lk in rows.fetchall()]
+
+
+def _wallets(cur: duckdb.DuckDBPyConnection) -> list[MarginBalance]:
+    rows = cur.execute("SELECT asset, free, locked FROM balances WHERE market = 'futures'")
+    return [
+        MarginBalance(asset=a, wallet_balance=Decimal(f) + Decimal(lk),
+                      cross_wallet_balance=Decimal(f) + Decimal(lk), available=Decimal(f))
+        for a, f, lk in rows.fetchall()
+    ]  # fmt: skip
+
+
+def _positions(cur: duckdb.DuckDBPyConnection) -> list[Position]:
+    rows = cur.execute(
+        "SELECT symbol, amount, entry_price, mark_price, unrealized_pnl, leverage, margin_type, "
+        "isolated_margin, liquidation_price FROM positions"
+    )
+    return [
+        Position(symbol=s, amount=Decimal(a), entry_price=Decimal(e or 0),
+                 mark_price=Decimal(m) if m is not None else None,
+                 unrealized_pnl=Decimal(u or 0), leverage=lev, margin_type=mt or None,
+                 isolated_margin=Decimal(im or 0),
+                 liquidation_price=Decimal(lp) if lp is not None else None)
+        for s, a, e, m, u, lev, mt, im, lp in rows.fetchall()
+    ]  # fmt: skip
+
+
+def _open_orders(cur: duckdb.DuckDBPyConnection) -> list[OpenOrder]:
+    rows = cur.execute(
+        "SELECT market, symbol, side, quantity, executed_qty, price, reduce_only, client_order_id, "
+        "order_type FROM orders WHERE status IN (SELECT unnest(?))",
+        [sorted(OPEN_STATUSES)],
+    )
+    return [
+        OpenOrder(MarketType(m), s, Side(sd), Decimal(q or 0) - Decimal(x or 0),
+                  Decimal(p) if p is not None else None, bool(r), cid, ot)
+        for m, s, sd, q, x, p, r, cid, ot in rows.fetchall()
+    ]  # fmt: skip

@@ -1,0 +1,1 @@
+"""Binance JSON -> domain models, in one named step per payload type."""

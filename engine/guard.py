@@ -1,0 +1,256 @@
+"""The kill switch in the running engine: trips at a limit or by hand, acts, and proves it.
+
+On every stored valuation the daily loss (from 00:00 UTC) and the drawdown (from the peak since
+the last reset) are checked against their limits. A trip refuses new orders at once (the
+pre-trade checks read the shared state), then carries out the configured action at the
+exchange, and then asks the exchange what is still open: orders and conditional orders on both
+markets, and positions for `flatten`. What is left is retried, and what stays is stored with
+the switch (`outstanding`), so every page shows it until nothing is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from engine.account.state import AccountReader
+from engine.binance.errors import ExchangeError
+from engine.clock import now_ms
+from engine.commands import PlaceOrder, Reply, ResetKillSwitch, TripKillSwitch
+from engine.context import EngineContext
+from engine.events import EventKind, Level
+from engine.models import MarketType, OrderType, Side
+from engine.orders.cancelling import describe_open
+from engine.orders.component import Orders
+from engine.orders.words import num
+from engine.portfolio.component import Portfolio
+from engine.portfolio.valuation import STABLECOINS, Valuation
+from engine.risk.component import Risk
+from engine.risk.config import KillSwitchAction
+from engine.risk.kill_switch import (
+    AUTOMATIC_ACTOR,
+    KillSwitch,
+    KillSwitchRefused,
+    Transition,
+    daily_loss_trip,
+    evaluate_limits,
+    reset,
+    trip_automatically,
+    trip_by_hand,
+)
+from engine.risk.switch_state import KillSwitchState
+from engine.store.config_versions import load_latest_config, save_config_version
+
+FOLLOW_UP_S = 5.0  # while something is left open: ask the exchange again this often
+FOLLOW_UP_ROUNDS = 12
+
+
+def _reply(command: Any, ok: bool, message: str, code: str | None = None, **data: Any) -> Reply:
+    return Reply(command_id=command.command_id, ok=ok, message=message, code=code, data=data)
+
+
+class KillSwitchGuard:
+    """Owns the kill switch: its limits, its commands, its action at the exchange."""
+
+    name = "kill-switch"
+
+    def __init__(
+        self,
+        switch: KillSwitchState,
+        risk: Risk,
+        orders: Orders,
+        portfolio: Portfolio,
+        account: AccountReader,
+    ) -> None:
+        self.switch = switch
+        self.risk = risk
+        self.orders = orders
+        self.portfolio = portfolio
+        self.account = account
+        self._ctx: EngineContext | None = None
+        self._acting: asyncio.Task[None] | None = None
+
+    async def start(self, ctx: EngineContext) -> None:
+        self._ctx = ctx
+        with ctx.store.reader() as cur:
+            saved = load_latest_config(cur, "kill_switch")
+        if saved is not None:
+            self.switch.current = saved.parse(KillSwitch)
+        await self.risk.rearm_peak()
+        ctx.register_handler(TripKillSwitch, self._on_trip)
+        ctx.register_handler(ResetKillSwitch, self._on_reset)
+        self.portfolio.subscribe(self.on_valuation)
+        if self.switch.current.on and self.switch.current.outstanding:
+            self._act(self.switch.current.action, self.switch.current.tripped_by or "")
+
+    async def stop(self) -> None:
+        self._ctx = None
+
+    @property
+    def _context(self) -> EngineContext:
+        if self._ctx is None:
+            raise RuntimeError("The kill switch is not running.")
+        return self._ctx
+
+    def status(self) -> dict[str, Any]:
+        return {"kill_switch": self.switch.current.model_dump(mode="json")}
+
+    # --- limits ---------------------------------------------------------------------------------
+
+    async def on_valuation(self, valuation: Valuation) -> None:
+        if self.switch.on:
+            return
+        peak = self.risk.snapshot(valuation).peak_equity
+        trip = evaluate_limits(self.risk.config, valuation.equity, valuation.day_start_equity, peak)
+        if trip is not None:
+            action = self.risk.config.kill_switch_action
+            await self._transition(trip_automatically(self.switch.current, trip, action, now_ms()))
+
+    # --- commands -------------------------------------------------------------------------------
+
+    async def _on_trip(self, command: TripKillSwitch) -> Reply:
+        try:
+            transition = trip_by_hand(
+                self.switch.current, command.actor, set(command.roles), command.reason,
+                self.risk.config.kill_switch_action, now_ms(),
+            )  # fmt: skip
+        except KillSwitchRefused as exc:
+            return _reply(command, False, str(exc), "desk.forbidden")
+        if not await self._transition(transition):
+            return _reply(command, True, "The kill switch was already on.")
+        action = self.switch.current.action
+        return _reply(command, True, f"Kill switch on: {_action_words(action)}")
+
+    async def _on_reset(self, command: ResetKillSwitch) -> Reply:
+        valuation = self.portfolio.value()
+        over = daily_loss_trip(self.risk.config, valuation.equity, valuation.day_start_equity)
+        try:
+            transition = reset(
+                self.switch.current, command.actor, set(command.roles), now_ms(),
+                valuation.equity, over,
+            )  # fmt: skip
+        except KillSwitchRefused as exc:
+            return _reply(command, False, str(exc), "desk.forbidden")
+        changed = await self._transition(transition)
+        if changed:
+            await self.risk.rearm_peak()
+        return _reply(command, True, "Kill switch reset." if changed else "It was not on.")
+
+    # --- transitions and the action -------------------------------------------------------------
+
+    async def _transition(self, transition: Transition) -> bool:
+        if transition.event is None:
+            return False
+        state = transition.state
+        actor = (state.tripped_by if state.on else state.reset_by) or AUTOMATIC_ACTOR
+        await self._save(state, actor)
+        event = transition.event
+        self._context.record(Level(event.level), EventKind(event.kind), event.message, event.data)
+        if state.on:
+            self._act(state.action, actor)
+        return True
+
+    async def _save(self, state: KillSwitch, actor: str) -> None:
+        self.switch.current = state
+        await self._context.store.write(
+            lambda con: save_config_version(con, "kill_switch", state, actor, now_ms())
+        )
+
+    def _act(self, action: KillSwitchAction | None, actor: str) -> None:
+        if action in (None, KillSwitchAction.BLOCK_ONLY):
+            return
+        if self._acting is None or self._acting.done():
+            self._acting = self._context.spawn(self._carry_out(action, actor), "kill-switch-action")
+
+    async def _carry_out(self, action: KillSwitchAction, actor: str) -> None:
+        """Do the action, then follow up until the exchange holds nothing it should not."""
+        for round_ in range(FOLLOW_UP_ROUNDS):
+            outstanding = await self._one_round(action, actor)
+            await self._report(outstanding, final=not outstanding or round_ == FOLLOW_UP_ROUNDS - 1)
+            if not outstanding or not self.switch.on:
+                return
+            await asyncio.sleep(FOLLOW_UP_S)
+
+    async def _one_round(self, action: KillSwitchAction, actor: str) -> list[str]:
+        outstanding: list[str] = []
+        for market in MarketType:
+            if not self.orders.venue.serves(market):
+                continue
+            left = await self.orders.cancelling.cancel_leftovers(market, None)
+            if not left.verified:
+                outstanding.append(f"{market} orders: the exchange could not be asked")
+            outstanding += [describe_open(u) for u in left.open]
+        if action is KillSwitchAction.FLATTEN:
+            outstanding += await self._flatten(actor)
+        return outstanding
+
+    async def _flatten(self, actor: str) -> list[str]:
+        left: list[str] = []
+        if self.orders.venue.serves(MarketType.FUTURES):
+            left += await self._close_futures(actor)
+        if self.orders.venue.serves(MarketType.SPOT):
+            left += await self._sell_spot(actor)
+        return left
+
+    async def _close_futures(self, actor: str) -> list[str]:
+        try:
+            positions = [p for p in await self.orders.rest.futures_positions() if p.amount]
+        except ExchangeError as exc:
+            return [f"futures positions: the exchange could not be asked ({exc.reason})"]
+        left = []
+        for position in positions:
+            order = PlaceOrder(
+                actor=actor, market=MarketType.FUTURES, symbol=position.symbol,
+                side=Side.SELL if position.amount > 0 else Side.BUY,
+                order_type=OrderType.MARKET, quantity=abs(position.amount), reduce_only=True,
+            )  # fmt: skip
+            reply = await self.orders.place(order)
+            if not reply.ok:
+                left.append(f"futures {position.symbol} position {num(position.amount)}: "
+                            f"{reply.message}")  # fmt: skip
+        return left
+
+    async def _sell_spot(self, actor: str) -> list[str]:
+        left = []
+        for balance in self.account.state().spot:
+            if balance.asset in STABLECOINS or balance.free <= 0:
+                continue
+            pair = self.orders.venue.pair(MarketType.SPOT, f"{balance.asset}USDT")
+            step = pair.rules.lot_size.step_size if pair and pair.rules.lot_size else None
+            quantity = (balance.free // step) * step if step else balance.free
+            if pair is None or quantity <= 0:
+                continue
+            order = PlaceOrder(
+                actor=actor, market=MarketType.SPOT, symbol=pair.symbol, side=Side.SELL,
+                order_type=OrderType.MARKET, quantity=quantity,
+            )  # fmt: skip
+            reply = await self.orders.place(order)
+            if not reply.ok and not (reply.code or "").startswith("desk.filter."):
+                left.append(f"spot {num(quantity)} {balance.asset}: {reply.message}")
+        return left
+
+    async def _report(self, outstanding: list[str], *, final: bool) -> None:
+        state = self.switch.current
+        if tuple(outstanding) != state.outstanding:
+            await self._save(state.model_copy(update={"outstanding": tuple(outstanding)}),
+                             state.tripped_by or AUTOMATIC_ACTOR)  # fmt: skip
+        if outstanding and final:
+            self._context.record(
+                Level.ERROR, EventKind.KILL_SWITCH_LEFTOVER,
+                "Kill switch: still open at the exchange: " + "; ".join(outstanding),
+                {"outstanding": outstanding},
+            )  # fmt: skip
+        elif not outstanding:
+            self._context.record(
+                Level.INFO, EventKind.KILL_SWITCH_ACTION,
+                "Kill switch: the exchange holds no open orders"
+                + (" and no positions." if state.action is KillSwitchAction.FLATTEN else "."),
+            )  # fmt: skip
+
+
+def _action_words(action: KillSwitchAction | None) -> str:
+    if action is KillSwitchAction.FLATTEN:
+        return "new orders are refused; open orders are being cancelled and every position closed."
+    if action is KillSwitchAction.CANCEL_ORDERS:
+        return "new orders are refused; open orders are being cancelled."
+    return "new orders are refused; open orders and positions are left as they are."

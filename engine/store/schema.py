@@ -1,0 +1,182 @@
+"""The database schema: its tables, as forward migrations, and the code that applies them.
+
+This is the only module with DDL. A database opened by a newer tradedesk refuses to start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "market data, trading state, events and configuration",
+        (
+            """CREATE TABLE klines (
+                market VARCHAR NOT NULL, symbol VARCHAR NOT NULL, interval VARCHAR NOT NULL,
+                open_time BIGINT NOT NULL, open DOUBLE NOT NULL, high DOUBLE NOT NULL,
+                low DOUBLE NOT NULL, close DOUBLE NOT NULL, volume DOUBLE NOT NULL,
+                close_time BIGINT NOT NULL, quote_volume DOUBLE, trades BIGINT,
+                is_closed BOOLEAN NOT NULL,
+                PRIMARY KEY (market, symbol, interval, open_time))""",
+            """CREATE TABLE tickers (
+                market VARCHAR NOT NULL, symbol VARCHAR NOT NULL, last_price DOUBLE,
+                open_price DOUBLE, high_price DOUBLE, low_price DOUBLE, price_change DOUBLE,
+                price_change_pct DOUBLE, volume DOUBLE, quote_volume DOUBLE,
+                event_time BIGINT NOT NULL, PRIMARY KEY (market, symbol))""",
+            """CREATE TABLE orders (
+                client_order_id VARCHAR PRIMARY KEY, market VARCHAR NOT NULL,
+                symbol VARCHAR NOT NULL, side VARCHAR NOT NULL, order_type VARCHAR NOT NULL,
+                time_in_force VARCHAR, quantity DECIMAL(38, 18), quote_quantity DECIMAL(38, 18),
+                price DECIMAL(38, 18), stop_price DECIMAL(38, 18), reduce_only BOOLEAN,
+                post_only BOOLEAN, status VARCHAR NOT NULL, exchange_order_id VARCHAR,
+                executed_qty DECIMAL(38, 18), cum_quote DECIMAL(38, 18),
+                avg_price DECIMAL(38, 18), reason VARCHAR, actor VARCHAR,
+                created_ms BIGINT NOT NULL, updated_ms BIGINT NOT NULL)""",
+            """CREATE TABLE fills (
+                market VARCHAR NOT NULL, symbol VARCHAR NOT NULL, trade_id BIGINT NOT NULL,
+                client_order_id VARCHAR, exchange_order_id VARCHAR, side VARCHAR NOT NULL,
+                price DECIMAL(38, 18) NOT NULL, qty DECIMAL(38, 18) NOT NULL,
+                quote_qty DECIMAL(38, 18) NOT NULL, commission DECIMAL(38, 18),
+                commission_asset VARCHAR, is_maker BOOLEAN, realized_pnl DECIMAL(38, 18),
+                time BIGINT NOT NULL, PRIMARY KEY (market, symbol, trade_id))""",
+            """CREATE TABLE balances (
+                market VARCHAR NOT NULL, asset VARCHAR NOT NULL, free DECIMAL(38, 18) NOT NULL,
+                locked DECIMAL(38, 18) NOT NULL, updated_ms BIGINT NOT NULL,
+                PRIMARY KEY (market, asset))""",
+            """CREATE TABLE positions (
+                symbol VARCHAR PRIMARY KEY, amount DECIMAL(38, 18) NOT NULL,
+                entry_price DECIMAL(38, 18), mark_price DECIMAL(38, 18),
+                unrealized_pnl DECIMAL(38, 18), leverage INTEGER, margin_type VARCHAR,
+                isolated_margin DECIMAL(38, 18), liquidation_price DECIMAL(38, 18),
+                notional DECIMAL(38, 18), updated_ms BIGINT NOT NULL)""",
+            """CREATE TABLE equity (
+                time BIGINT PRIMARY KEY, equity DECIMAL(38, 18) NOT NULL,
+                spot_value DECIMAL(38, 18), futures_value DECIMAL(38, 18),
+                realized_pnl DECIMAL(38, 18), unrealized_pnl DECIMAL(38, 18))""",
+            "CREATE SEQUENCE events_id",
+            """CREATE TABLE events (
+                id BIGINT PRIMARY KEY DEFAULT nextval('events_id'), time BIGINT NOT NULL,
+                level VARCHAR NOT NULL, kind VARCHAR NOT NULL, message VARCHAR NOT NULL,
+                data JSON)""",
+            """CREATE TABLE config_versions (
+                kind VARCHAR NOT NULL, version INTEGER NOT NULL, actor VARCHAR NOT NULL,
+                changed_ms BIGINT NOT NULL, config JSON NOT NULL, PRIMARY KEY (kind, version))""",
+        ),
+    ),
+    Migration(
+        2,
+        "futures mark prices and funding rates",
+        (
+            """CREATE TABLE mark_prices (
+                symbol VARCHAR PRIMARY KEY, mark_price DOUBLE NOT NULL, index_price DOUBLE,
+                funding_rate DOUBLE, next_funding_time BIGINT, event_time BIGINT NOT NULL)""",
+        ),
+    ),
+    Migration(
+        3,
+        "futures settings per symbol and funding payments",
+        (
+            """CREATE TABLE symbol_settings (
+                symbol VARCHAR PRIMARY KEY, leverage INTEGER, margin_type VARCHAR,
+                updated_ms BIGINT NOT NULL)""",
+            """CREATE TABLE funding (
+                symbol VARCHAR NOT NULL, time BIGINT NOT NULL, asset VARCHAR NOT NULL,
+                amount DECIMAL(38, 18) NOT NULL, PRIMARY KEY (symbol, time))""",
+        ),
+    ),
+    Migration(
+        4,
+        "the exchange's symbol catalogue, so pages read it from the database",
+        (
+            """CREATE TABLE symbols (
+                market VARCHAR NOT NULL, symbol VARCHAR NOT NULL, base VARCHAR NOT NULL,
+                quote VARCHAR NOT NULL, status VARCHAR NOT NULL, pair JSON NOT NULL,
+                updated_ms BIGINT NOT NULL, PRIMARY KEY (market, symbol))""",
+        ),
+    ),
+    Migration(
+        5,
+        "the engine's live valuation for the pages; funding payments keyed by Binance's id",
+        (
+            """CREATE TABLE valuation (
+                id INTEGER PRIMARY KEY, time BIGINT NOT NULL, equity DECIMAL(38, 18) NOT NULL,
+                spot_value DECIMAL(38, 18), futures_wallet DECIMAL(38, 18),
+                unrealized_pnl DECIMAL(38, 18), realized_pnl DECIMAL(38, 18),
+                day_start_equity DECIMAL(38, 18), day_start_time BIGINT,
+                peak_equity DECIMAL(38, 18), unpriced VARCHAR, assets JSON,
+                futures_value DECIMAL(38, 18))""",
+            """CREATE TABLE risk_usage (
+                name VARCHAR PRIMARY KEY, used DECIMAL(38, 18) NOT NULL,
+                limit_value DECIMAL(38, 18) NOT NULL, pct DECIMAL(38, 18) NOT NULL,
+                unit VARCHAR NOT NULL, time BIGINT NOT NULL)""",
+            "DROP TABLE funding",
+            """CREATE TABLE funding (
+                tran_id BIGINT PRIMARY KEY, symbol VARCHAR NOT NULL, time BIGINT NOT NULL,
+                asset VARCHAR NOT NULL, amount DECIMAL(38, 18) NOT NULL)""",
+        ),
+    ),
+)
+
+LATEST_VERSION = MIGRATIONS[-1].version
+TABLES = (
+    "klines", "tickers", "mark_prices", "orders", "fills", "balances", "positions", "equity",
+    "events", "config_versions", "symbol_settings", "funding", "symbols", "valuation",
+    "risk_usage",
+)  # fmt: skip
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """Return the version a database is at (0 for a new, empty one)."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+    ).fetchone()
+    if not exists or exists[0] == 0:
+        return 0
+    row = con.execute("SELECT max(version) FROM schema_version").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def migrate(con: duckdb.DuckDBPyConnection, target: int = LATEST_VERSION) -> list[int]:
+    """Apply every migration above the database's version up to `target`; return those applied."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version ("
+        "version INTEGER PRIMARY KEY, description VARCHAR, applied_at TIMESTAMP DEFAULT now())"
+    )
+    current = schema_version(con)
+    if current > LATEST_VERSION:
+        raise RuntimeError(
+            f"The database is at schema version {current}, newer than this program "
+            f"({LATEST_VERSION}). Upgrade tradedesk or point TRADEDESK_DATA_DIR elsewhere."
+        )
+    applied = []
+    for migration in MIGRATIONS:
+        if current < migration.version <= target:
+            _apply(con, migration)
+            applied.append(migration.version)
+    return applied
+
+
+def _apply(con: duckdb.DuckDBPyConnection, migration: Migration) -> None:
+    con.execute("BEGIN")
+    try:
+        for statement in migration.statements:
+            con.execute(statement)
+        con.execute(
+            "INSERT INTO schema_version (version, description) VALUES (?, ?)",
+            [migration.version, migration.description],
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
