@@ -8,7 +8,6 @@ same time on a year of data as on an hour of it.
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +16,7 @@ import pandas as pd
 
 from app.runtime import get_engine
 from app.sql_guard import check_select
+from engine.clock import DAY_MS, now_ms
 from engine.market.selection import PairSelection, selection_kind
 from engine.models import OPEN_STATUSES, MarketType, TradingPair
 from engine.store.config_versions import ConfigVersion, config_history, load_latest_config
@@ -31,7 +31,6 @@ INTERVAL_MS = {
     "4h": 14_400_000,
     "1d": 86_400_000,
 }
-DAY_MS = 86_400_000
 
 
 def _store() -> Store:
@@ -41,10 +40,6 @@ def _store() -> Store:
 def _df(sql: str, params: list[Any] | None = None) -> pd.DataFrame:
     with _store().reader() as cur:
         return cur.execute(sql, params or []).df()
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def table_row_counts() -> pd.DataFrame:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import queries
+from engine.clock import now_ms
 
 TOAST_KINDS = ("order_refused", "order_rejected", "kill_switch.tripped", "kill_switch.reset")
 _SEEN = "_notify_seen_event_id"
@@ -15,7 +16,7 @@ def toast_news() -> None:
     """Toast new fills and refusals; the first call of a session only marks where it starts."""
     if _SEEN not in st.session_state:
         st.session_state[_SEEN] = queries.last_event_id()
-        st.session_state[_SEEN_FILL] = queries.now_ms()
+        st.session_state[_SEEN_FILL] = now_ms()
         return
     for event in queries.events_since(st.session_state[_SEEN], TOAST_KINDS).itertuples():
         icon = ":material/block:" if event.level != "info" else ":material/info:"

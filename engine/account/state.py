@@ -1,8 +1,11 @@
-"""The account as the database holds it, read once and kept until something changes it.
+"""The account as the database holds it, kept in memory for the order path.
 
 One reading serves the engine's pre-trade checks, the balance and margin checks and the
 valuation, so they all see the same figures. Whoever writes balances, positions or orders calls
-`changed()`; the next reader reads the tables again (seven small queries on one cursor).
+`changed()`: the tables are read again in the background, off the event loop, and the new
+reading replaces the old one when it is complete. A reader never waits for the database; it
+gets the newest complete reading (a few milliseconds behind a write at most). The exchange
+checks every order again, so a check against a reading that is a moment old is safe.
 """
 
 from __future__ import annotations
@@ -53,29 +56,58 @@ class AccountReader:
     def __init__(self) -> None:
         self._ctx: EngineContext | None = None
         self._state: AccountState | None = None
+        self._dirty = False
+        self._refreshing: asyncio.Task[None] | None = None
+        self.refreshes = 0
         self.synced = asyncio.Event()  # set once the tables hold the exchange's account
 
     async def start(self, ctx: EngineContext) -> None:
         self._ctx = ctx
         self.synced = asyncio.Event()
+        self._state = self._read()
 
     async def stop(self) -> None:
         self._ctx = None
 
     def status(self) -> dict[str, Any]:
-        return {}
+        return {"refreshes": self.refreshes}
 
     def state(self) -> AccountState:
+        """The newest complete reading (read now only before the first one exists)."""
         if self._state is None:
-            if self._ctx is None:
-                raise RuntimeError("The account reader is not running.")
-            with self._ctx.store.reader() as cur:
-                self._state = read_account(cur)
+            self._state = self._read()
         return self._state
 
     def changed(self) -> None:
-        """Balances, positions or orders were written: read them again next time."""
-        self._state = None
+        """Balances, positions or orders were written: read them again, in the background."""
+        self._dirty = True
+        if self._ctx is not None and (self._refreshing is None or self._refreshing.done()):
+            self._refreshing = self._ctx.spawn(self._refresh(), "account-refresh")
+
+    def refreshing(self) -> bool:
+        """A write is not in the reading yet."""
+        return self._dirty or (self._refreshing is not None and not self._refreshing.done())
+
+    async def refreshed(self) -> AccountState:
+        """Wait for a reading that includes every write reported so far (tests, reconcile)."""
+        while self._dirty or (self._refreshing is not None and not self._refreshing.done()):
+            if self._refreshing is None or self._refreshing.done():
+                self.changed()
+            assert self._refreshing is not None
+            await asyncio.shield(self._refreshing)
+        return self.state()
+
+    async def _refresh(self) -> None:
+        while self._dirty:
+            self._dirty = False
+            self._state = await asyncio.to_thread(self._read)
+            self.refreshes += 1
+
+    def _read(self) -> AccountState:
+        if self._ctx is None:
+            raise RuntimeError("The account reader is not running.")
+        with self._ctx.store.reader() as cur:
+            return read_account(cur)
 
 
 def read_account(cur: duckdb.DuckDBPyConnection) -> AccountState:

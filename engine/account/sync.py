@@ -28,7 +28,7 @@ from engine.clock import now_ms
 from engine.commands import Reconcile, Reply, TestConnection
 from engine.context import EngineContext
 from engine.events import EventKind, Level
-from engine.models import MarketType, OrderUpdate
+from engine.models import OPEN_STATUSES, MarketType, OrderUpdate
 from engine.orders.component import Orders
 from engine.portfolio.component import Portfolio
 from engine.store import funding, holdings, trading
@@ -194,8 +194,8 @@ class AccountSync:
         with self._context.store.reader() as cur:
             return cur.execute(
                 "SELECT symbol, client_order_id, order_type FROM orders WHERE market = ? AND "
-                "status IN ('PENDING_NEW', 'UNKNOWN', 'NEW', 'PARTIALLY_FILLED')",
-                [market.value],
+                "status IN (SELECT unnest(?))",
+                [market.value, sorted(OPEN_STATUSES)],
             ).fetchall()
 
     async def _sync_fills(self, market: MarketType) -> None:

@@ -32,7 +32,7 @@ from engine.commands import (
 from engine.context import EngineContext
 from engine.events import EventKind, Level
 from engine.market.prices import LivePrices
-from engine.models import MarketType, OrderStatus, OrderType, Refusal, Side
+from engine.models import MarketType, OrderStatus, OrderType, Refusal, Side, TradingPair
 from engine.orders.cancelling import Cancelling
 from engine.orders.checks import (
     AccountView,
@@ -176,6 +176,16 @@ class Orders:
             refusal = self.risk.check(command, command.stop_loss)
         if refusal is not None:
             return refusal
+        refusal = self._check_funds(command, pair, last)
+        if refusal is not None and self.account.refreshing():
+            # A fill or transfer may have just landed: decide on the reading that has it.
+            await self.account.refreshed()
+            refusal = self._check_funds(command, pair, last)
+        return refusal
+
+    def _check_funds(
+        self, command: PlaceOrder, pair: TradingPair, last: Decimal | None
+    ) -> Refusal | None:
         account = self._account_view(command)
         if command.market is MarketType.SPOT:
             return check_spot_balance(command, pair, account, last)

@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from engine.clock import now_ms
+from engine.clock import DAY_MS, now_ms
 from engine.models import (
     Fill,
     MarketType,
@@ -24,7 +24,7 @@ from engine.models import (
 from engine.store.tables import FILLS, ORDERS
 from engine.store.writer import upsert_arrow
 
-MAX_FILL_LOOKBACK_MS = 7 * 86_400_000
+MAX_FILL_LOOKBACK_MS = 7 * DAY_MS
 
 
 def order_row(update: OrderUpdate, *, actor: str | None, created_ms: int) -> dict[str, Any]:

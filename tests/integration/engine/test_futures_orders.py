@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 from engine.account.sync import AccountSync
@@ -139,3 +140,92 @@ def test_a_position_closed_while_a_snapshot_is_in_flight_stays_closed(connected_
     assert reply.ok, reply.message
     assert raced == [True]  # the snapshot did show the position open
     assert position(engine) is None
+
+
+def test_a_refused_order_leaves_the_leverage_as_it_was(connected_engine, sim):
+    """The leverage travels with the order (one command): set before it is sent, and set back
+    when the exchange refuses the order."""
+    engine = connected_engine
+    assert engine.submit(SetLeverage(actor="a", symbol="BTCUSDT", leverage=3)).result(10).ok
+    # 500 BTC at 20x: more margin than the account has, so the exchange refuses (-2019).
+    refused = engine.submit(futures("BUY", "500", leverage=20)).result(10)
+    assert not refused.ok
+    assert leverage_at_exchange(sim, "BTCUSDT") == 3
+    eventually(lambda: stored_leverage(engine, "BTCUSDT") == 3)
+    placed = engine.submit(futures("BUY", "0.01", leverage=7)).result(10)
+    assert placed.ok, placed.message
+    assert leverage_at_exchange(sim, "BTCUSDT") == 7
+    eventually(lambda: position(engine) == (Decimal("0.01"), 7, "CROSSED"), timeout=10)
+
+
+def sim_futures_client(sim):
+    from binance import Client
+
+    # Every URL points at the simulator: a test never reaches Binance.
+    urls = {"API_URL": sim.urls.api_url, "FUTURES_URL": sim.urls.fapi_url}
+    client = type("SimFuturesClient", (Client,), urls)(sim.api_key.key, sim.api_key.secret)
+    client.timestamp_offset = client.futures_time()["serverTime"] - int(time.time() * 1000)
+    return client
+
+
+def leverage_at_exchange(sim, symbol: str) -> int:
+    positions = sim_futures_client(sim).futures_account()[
+        "positions"
+    ]  # every symbol, with its leverage
+    return int(next(p["leverage"] for p in positions if p["symbol"] == symbol))
+
+
+def stored_leverage(engine: Engine, symbol: str) -> int | None:
+    with engine.store.reader() as cur:
+        row = cur.execute(
+            "SELECT leverage FROM symbol_settings WHERE symbol = ?", [symbol]
+        ).fetchone()
+    return row[0] if row else None
+
+
+def test_a_funding_payment_reaches_the_pnl_funding_line_and_equity(tmp_path):
+    """Past a funding time the exchange pays or charges the position; the engine records the
+    payment once (the `funding` table), books it in the futures P&L's funding line, and the
+    equity follows the wallet."""
+    import asyncio
+
+    from engine.portfolio.component import Portfolio
+    from simulator.server import SimulatorThread
+    from tests.integration.conftest import connect_engine, engine_settings, sim_config, sim_control
+
+    sim = SimulatorThread(sim_config(tmp_path, clock="virtual")).start()
+    engine = connect_engine(sim, engine_settings(tmp_path))
+    engine.start()
+    try:
+        portfolio = part(engine, Portfolio)
+        eventually(lambda: portfolio.last is not None, timeout=15)
+        assert engine.submit(futures("BUY", "0.1")).result(10).ok
+        eventually(lambda: position(engine) is not None, timeout=10)
+        sim_control(sim, "POST", "/_sim/futures/funding", {"symbol": "BTCUSDT", "rate": "0.001"})
+        clock = sim_control(sim, "GET", "/_sim/clock")
+        to_funding = 8 * 3_600_000 - clock["marketTime"] % (8 * 3_600_000) + 60_000
+        sim_control(sim, "POST", "/_sim/clock/advance", {"ms": to_funding})
+        rest = part(engine, Venue).rest
+        asyncio.run_coroutine_threadsafe(rest.sync_time(), engine._loop).result(10)
+
+        def payments() -> list[tuple]:
+            with engine.store.reader() as cur:
+                return cur.execute("SELECT symbol, amount FROM funding").fetchall()
+
+        ((symbol, amount),) = eventually(payments, timeout=15)
+        assert symbol == "BTCUSDT" and amount < 0  # a long pays a positive rate
+        eventually(lambda: portfolio.book.futures["BTCUSDT"].funding == amount, timeout=10)
+
+        def wallet_followed() -> bool:
+            snapshot = asyncio.run_coroutine_threadsafe(portfolio.take_snapshot(), engine._loop)
+            return snapshot.result(10).futures.wallet == _exchange_wallet(sim)
+
+        assert eventually(wallet_followed, timeout=15, interval=0.2)
+        assert payments() == [(symbol, amount)]  # once, however often it was fetched
+    finally:
+        engine.stop()
+        sim.stop()
+
+
+def _exchange_wallet(sim) -> Decimal:
+    return Decimal(sim_futures_client(sim).futures_account()["totalWalletBalance"])

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from app import queries
-from app.queries import now_ms
+from engine.clock import now_ms
 from engine.models import Balance
 from engine.portfolio.history import write_valuation
 from engine.portfolio.valuation import (
