@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import operator
+import os
 import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -22,6 +23,27 @@ import duckdb
 import pyarrow as pa
 
 T = TypeVar("T")
+
+# DuckDB's configuration of the desk's database, locked once open. Pages run user SQL (Explore)
+# on cursors of this connection, so the database itself refuses what a guard could miss: no
+# file or URL outside the database (replacement scans, read_*, COPY, ATTACH), no extension
+# install or load, no Python-variable scans, and no SET that would undo any of it.
+# The memory limit bounds DuckDB's buffer pool (joins, sorts, aggregates, results; more spills to
+# <db>.tmp) instead of the default 80 % of RAM: the desk's own work is batched upserts and
+# bounded page reads, far below it, and it leaves Python, Streamlit and the engine room within
+# Community Cloud's 2.7 GB ceiling. One thread fewer than the cores leaves one to the engine.
+DUCKDB_MEMORY_LIMIT = "1GB"
+DUCKDB_THREADS = max(1, len(os.sched_getaffinity(0)) - 1)
+DUCKDB_CONFIG: dict[str, str | int | bool] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "python_enable_replacements": False,
+    "memory_limit": DUCKDB_MEMORY_LIMIT,
+    "threads": DUCKDB_THREADS,
+    "lock_configuration": True,  # applied at open: no SET can change any of this afterwards
+}
 
 
 @dataclass(frozen=True)
@@ -227,7 +249,7 @@ class Store:
         self._closed = False
 
     def _open(self) -> duckdb.DuckDBPyConnection:
-        con = duckdb.connect(str(self.path))
+        con = duckdb.connect(str(self.path), config=DUCKDB_CONFIG)
         try:
             migrate(con)
         except BaseException:
