@@ -7,15 +7,13 @@ same time on a year of data as on an hour of it.
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any
 
-import duckdb
 import pandas as pd
 
+from app import explore_sql
 from app.runtime import get_engine
-from app.sql_guard import check_select
 from engine.config_versions import ConfigVersion, config_history, load_latest_config
 from engine.market_data import PairSelection, selection_kind
 from engine.models import MarketType, OrderStatus, TradingPair
@@ -467,25 +465,12 @@ SAVED_QUERIES = {
 }
 
 
-class QueryFailed(RuntimeError):
-    """DuckDB could not run the query (or it was interrupted); the message is DuckDB's."""
+QueryFailed = explore_sql.QueryFailed
 
 
 def run_select(
     sql: str, max_rows: int = 10_000, timeout_s: float = 10.0
 ) -> tuple[pd.DataFrame, bool]:
-    """Run SQL that `app.sql_guard.check_select` passed; return at most `max_rows` rows and
-    whether there were more. A query still running after `timeout_s` is interrupted."""
-    checked = check_select(sql)
-    with _store().reader() as cur:
-        timer = threading.Timer(timeout_s, cur.interrupt)
-        timer.start()
-        try:
-            frame = cur.execute(f"SELECT * FROM ({checked.sql}) LIMIT {int(max_rows) + 1}").df()
-        except duckdb.InterruptException:
-            raise QueryFailed(f"Stopped after {timeout_s:g} s; narrow the query.") from None
-        except duckdb.Error as exc:
-            raise QueryFailed(str(exc)) from None
-        finally:
-            timer.cancel()
-    return frame.head(max_rows), len(frame) > max_rows
+    """Run Explore's SQL (app.explore_sql: checked, read-only, bounded); return at most
+    `max_rows` rows, decimals exact, and whether there were more."""
+    return explore_sql.run_select(_store(), sql, explore_sql.Limits(max_rows, timeout_s))

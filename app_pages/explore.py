@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from app import charts, queries
-from app.sql_guard import RefusedQuery
+from app import charts, explore_sql, queries
+from app.sql_guard import MAX_SQL_CHARS, RefusedQuery
 
 MAX_ROWS = 10_000
 
@@ -12,7 +12,8 @@ st.caption(
     "One SELECT over the desk's tables: "
     + ", ".join(f"`{t}`" for t in queries.TABLES)
     + ". Times are milliseconds since 1970 UTC (`epoch_ms(time)` makes them timestamps). "
-    "Anything else (writes, several statements, files, settings) is refused by DuckDB's parser."
+    "Anything else (writes, several statements, files, settings) is refused; the query runs "
+    "read-only, for at most 10 s and 50 MB of results."
 )
 saved = st.selectbox(
     "Saved queries",
@@ -27,6 +28,7 @@ sql = st.text_area(
     "SQL",
     height=160,
     key="explore_sql",
+    max_chars=MAX_SQL_CHARS,
     placeholder="SELECT symbol, count(*) FROM klines GROUP BY symbol",
 )
 if st.button("Run", type="primary", key="explore_run") and sql.strip():
@@ -42,8 +44,9 @@ if ran:
     else:
         note = f"first {MAX_ROWS:,} rows (there are more)" if more else f"{len(frame):,} rows"
         st.caption(note)
-        st.dataframe(frame, hide_index=True, width="stretch", height=380)
-        figure = charts.quick_chart(frame)
+        shown = explore_sql.display_frame(frame)
+        st.dataframe(shown, hide_index=True, width="stretch", height=380)
+        figure = charts.quick_chart(shown)
         if figure is not None:
             st.plotly_chart(figure, key="explore_chart")
         st.download_button(
