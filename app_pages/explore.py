@@ -4,6 +4,7 @@ import streamlit as st
 
 from app import charts, explore_sql, queries
 from app.sql_guard import MAX_SQL_CHARS, RefusedQuery
+from app.text import plain
 
 MAX_ROWS = 10_000
 
@@ -38,9 +39,9 @@ if ran:
     try:
         frame, more = queries.run_select(ran, MAX_ROWS)
     except RefusedQuery as exc:
-        st.error(f"Refused: {exc}", icon=":material/block:")
+        st.error(f"Refused: {plain(exc, 2000)}", icon=":material/block:")
     except queries.QueryFailed as exc:
-        st.error(f"DuckDB: {exc}")
+        st.error(f"DuckDB: {plain(exc, 2000)}")
     else:
         note = f"first {MAX_ROWS:,} rows (there are more)" if more else f"{len(frame):,} rows"
         st.caption(note)
