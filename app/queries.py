@@ -44,6 +44,17 @@ def _df(sql: str, params: list[Any] | None = None) -> pd.DataFrame:
         return cur.execute(sql, params or []).df()
 
 
+def _exact_df(sql: str, params: list[Any]) -> pd.DataFrame:
+    """Like `_df`, but DECIMAL columns come back as exact `Decimal`s (through Arrow), not floats."""
+    with _store().reader() as cur:
+        return cur.sql(sql, params=params).to_arrow_table().to_pandas(date_as_object=False)
+
+
+def _columns(columns: str, exact: bool) -> str:
+    """A select list as shown (decimals cast to DOUBLE) or as stored (`exact`, for downloads)."""
+    return columns.replace("::DOUBLE", "") if exact else columns
+
+
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -196,6 +207,11 @@ _ORDER_COLUMNS = """client_order_id, market, symbol, side, order_type, time_in_f
     epoch_ms(created_ms) AS created, epoch_ms(updated_ms) AS updated"""
 
 
+_FILL_COLUMNS = """epoch_ms(time) AS time, market, symbol, side, price::DOUBLE AS price,
+    qty::DOUBLE AS qty, quote_qty::DOUBLE AS quote_qty, commission::DOUBLE AS commission,
+    commission_asset, is_maker, realized_pnl::DOUBLE AS realized_pnl, trade_id, client_order_id"""
+
+
 def open_orders(market: MarketType | None = None, symbol: str | None = None) -> pd.DataFrame:
     """Orders still open (or not yet known), newest first."""
     return _df(
@@ -227,18 +243,20 @@ def order_history(
     status: str | None = None,
     since_ms: int | None = None,
     limit: int | None = 500,
+    exact: bool = False,
 ) -> pd.DataFrame:
-    """Orders matching the filters, newest first (all of them when `limit` is None)."""
+    """Orders matching the filters, newest first (all of them when `limit` is None); `exact`
+    keeps amounts as the exact decimals stored (for a download)."""
     where, params = _history_where(market, symbol, side, since_ms)
     if status:
         where += " AND status = ?"
         params.insert(-1, status)
     lim = "" if limit is None else f"LIMIT {int(limit)}"
-    return _df(
-        f"SELECT {_ORDER_COLUMNS} FROM orders WHERE {where} AND created_ms >= ? "
-        f"ORDER BY created_ms DESC {lim}",
-        params,
+    sql = (
+        f"SELECT {_columns(_ORDER_COLUMNS, exact)} FROM orders WHERE {where} AND created_ms >= ? "
+        f"ORDER BY created_ms DESC {lim}"
     )
+    return _exact_df(sql, params) if exact else _df(sql, params)
 
 
 def fill_history(
@@ -247,18 +265,15 @@ def fill_history(
     side: str | None = None,
     since_ms: int | None = None,
     limit: int | None = 500,
+    exact: bool = False,
 ) -> pd.DataFrame:
-    """Fills matching the filters, newest first (all of them when `limit` is None)."""
+    """Fills matching the filters, newest first (all of them when `limit` is None); `exact`
+    keeps amounts as the exact decimals stored (for a download)."""
     where, params = _history_where(market, symbol, side, since_ms)
     lim = "" if limit is None else f"LIMIT {int(limit)}"
-    return _df(
-        f"""SELECT epoch_ms(time) AS time, market, symbol, side, price::DOUBLE AS price,
-            qty::DOUBLE AS qty, quote_qty::DOUBLE AS quote_qty, commission::DOUBLE AS commission,
-            commission_asset, is_maker, realized_pnl::DOUBLE AS realized_pnl, trade_id,
-            client_order_id
-        FROM fills WHERE {where} AND time >= ? ORDER BY time DESC {lim}""",
-        params,
-    )
+    sql = f"""SELECT {_columns(_FILL_COLUMNS, exact)}
+        FROM fills WHERE {where} AND time >= ? ORDER BY time DESC {lim}"""
+    return _exact_df(sql, params) if exact else _df(sql, params)
 
 
 def fills_between(market: MarketType, symbol: str, since: pd.Timestamp) -> pd.DataFrame:

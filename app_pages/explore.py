@@ -3,6 +3,7 @@
 import streamlit as st
 
 from app import charts, explore_sql, queries
+from app.csv_export import to_csv
 from app.sql_guard import MAX_SQL_CHARS, RefusedQuery
 from app.text import plain
 
@@ -52,7 +53,7 @@ if ran:
             st.plotly_chart(figure, key="explore_chart")
         st.download_button(
             "Download CSV",
-            data=frame.to_csv(index=False),
+            data=to_csv(frame),
             file_name="tradedesk-query.csv",
             mime="text/csv",
             key="explore_csv",

@@ -9,6 +9,7 @@ import streamlit as st
 
 from app import commands, queries, text
 from app.components.feedback import show_reply
+from app.csv_export import to_csv
 from engine.models import MarketType, OrderStatus
 
 MAX_ROWS_WITH_BUTTONS = 50
@@ -123,7 +124,7 @@ def history_table(kind: str) -> None:
     st.dataframe(frame, hide_index=True, width="stretch", height=360)
     st.download_button(
         f"Download all matching {kind} (CSV)",
-        data=lambda: read(**filters, limit=None).to_csv(index=False),  # type: ignore[arg-type]
+        data=lambda: to_csv(read(**filters, limit=None, exact=True)),  # type: ignore[arg-type]
         file_name=f"tradedesk-{kind}.csv",
         mime="text/csv",
         on_click="ignore",
