@@ -8,6 +8,7 @@ from app.sql_guard import MAX_SQL_CHARS, RefusedQuery
 from app.text import plain
 
 MAX_ROWS = 10_000
+LIMITS = explore_sql.Limits(max_rows=MAX_ROWS)
 
 st.title("Explore")
 st.caption(
@@ -15,7 +16,7 @@ st.caption(
     + ", ".join(f"`{t}`" for t in queries.TABLES)
     + ". Times are milliseconds since 1970 UTC (`epoch_ms(time)` makes them timestamps). "
     "Anything else (writes, several statements, files, settings) is refused; the query runs "
-    "read-only, for at most 10 s and 50 MB of results."
+    f"read-only, for at most {LIMITS.timeout_s:g} s and {LIMITS.max_bytes >> 20} MB of results."
 )
 saved = st.selectbox(
     "Saved queries",
@@ -38,7 +39,7 @@ if st.button("Run", type="primary", key="explore_run") and sql.strip():
 ran = st.session_state.get("explore_ran")
 if ran:
     try:
-        frame, more = queries.run_select(ran, MAX_ROWS)
+        frame, more = queries.run_select(ran, MAX_ROWS, LIMITS.timeout_s)
     except RefusedQuery as exc:
         st.error(f"Refused: {plain(exc, 2000)}", icon=":material/block:")
     except queries.QueryFailed as exc:

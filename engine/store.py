@@ -31,9 +31,12 @@ T = TypeVar("T")
 # The memory limit bounds DuckDB's buffer pool (joins, sorts, aggregates, results; more spills to
 # <db>.tmp) instead of the default 80 % of RAM: the desk's own work is batched upserts and
 # bounded page reads, far below it, and it leaves Python, Streamlit and the engine room within
-# Community Cloud's 2.7 GB ceiling. One thread fewer than the cores leaves one to the engine.
+# Community Cloud's 2.7 GB ceiling. (A scalar function that builds one huge value allocates
+# outside it: app.sql_functions bounds those for Explore.) One thread fewer than the cores
+# leaves one to the engine's loop.
 DUCKDB_MEMORY_LIMIT = "1GB"
-DUCKDB_THREADS = max(1, len(os.sched_getaffinity(0)) - 1)
+CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+DUCKDB_THREADS = max(1, CORES - 1)
 DUCKDB_CONFIG: dict[str, str | int | bool] = {
     "enable_external_access": False,
     "autoinstall_known_extensions": False,
