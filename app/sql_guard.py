@@ -83,13 +83,14 @@ def _one_select(sql: str) -> str:
 
 def _without_trailing(text: str) -> str:
     """The statement without a trailing `;` or comment, which would swallow what follows it."""
-    cut = len(text)
+    data = text.encode()  # DuckDB's token offsets count UTF-8 bytes
+    cut = len(data)
     for offset, kind in reversed(duckdb.tokenize(text)):
-        if kind == duckdb.token_type.comment or text[offset] == ";":
+        if kind == duckdb.token_type.comment or data[offset : offset + 1] == b";":
             cut = offset
             continue
         break
-    return text[:cut].rstrip()
+    return data[:cut].decode().rstrip()
 
 
 def _syntax_tree(sql: str) -> dict[str, Any]:
