@@ -53,6 +53,8 @@ def check_select(sql: str) -> CheckedQuery:
         raise RefusedQuery(
             "The query is nested too deeply to check; use fewer levels of brackets or subqueries."
         ) from None
+    except duckdb.Error as exc:  # the tokenizer or the serializer gave up on it
+        raise RefusedQuery(f"DuckDB cannot read this query: {exc}") from None
 
 
 def _check(sql: str) -> CheckedQuery:
