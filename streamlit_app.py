@@ -1,8 +1,14 @@
 """tradedesk: the entry script. Page config and the navigation registry; pages do the rest."""
 
+from pathlib import Path
+
 import streamlit as st
 
-st.set_page_config(page_title="tradedesk", page_icon=":material/candlestick_chart:", layout="wide")
+# The app serves its own favicon: a :material/...: icon makes every browser fetch it from
+# fonts.gstatic.com on each page load.
+FAVICON = Path(__file__).parent / "app" / "assets" / "favicon.png"
+
+st.set_page_config(page_title="tradedesk", page_icon=FAVICON, layout="wide")
 
 
 def page(path: str, title: str, icon: str, url_path: str, default: bool = False) -> st.Page:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -75,7 +77,8 @@ def candlestick(
     if open_orders is not None and not open_orders.empty:
         _add_open_orders(fig, open_orders, low - pad, high + pad)
     fig.update_yaxes(range=[low - pad, high + pad], row=1, col=1)
-    fig.update_layout(xaxis_rangeslider_visible=False, title={"text": title, "x": 0})
+    # Plotly renders a few HTML tags in titles (links among them); the symbol is the exchange's
+    fig.update_layout(xaxis_rangeslider_visible=False, title={"text": html.escape(title), "x": 0})
     fig.update_yaxes(side="right")
     return _layout(fig, 520)
 

@@ -7,15 +7,13 @@ same time on a year of data as on an hour of it.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
 import pandas as pd
 
+from app import explore_sql
 from app.runtime import get_engine
-from app.sql_guard import check_select
 from engine.clock import DAY_MS, now_ms
 from engine.market.selection import PairSelection, selection_kind
 from engine.models import OPEN_STATUSES, MarketType, TradingPair
@@ -40,6 +38,17 @@ def _store() -> Store:
 def _df(sql: str, params: list[Any] | None = None) -> pd.DataFrame:
     with _store().reader() as cur:
         return cur.execute(sql, params or []).df()
+
+
+def _exact_df(sql: str, params: list[Any]) -> pd.DataFrame:
+    """Like `_df`, but DECIMAL columns come back as exact `Decimal`s (through Arrow), not floats."""
+    with _store().reader() as cur:
+        return cur.sql(sql, params=params).to_arrow_table().to_pandas(date_as_object=False)
+
+
+def _columns(columns: str, exact: bool) -> str:
+    """A select list as shown (decimals cast to DOUBLE) or as stored (`exact`, for downloads)."""
+    return columns.replace("::DOUBLE", "") if exact else columns
 
 
 def table_row_counts() -> pd.DataFrame:
@@ -190,6 +199,11 @@ _ORDER_COLUMNS = """client_order_id, market, symbol, side, order_type, time_in_f
     epoch_ms(created_ms) AS created, epoch_ms(updated_ms) AS updated"""
 
 
+_FILL_COLUMNS = """epoch_ms(time) AS time, market, symbol, side, price::DOUBLE AS price,
+    qty::DOUBLE AS qty, quote_qty::DOUBLE AS quote_qty, commission::DOUBLE AS commission,
+    commission_asset, is_maker, realized_pnl::DOUBLE AS realized_pnl, trade_id, client_order_id"""
+
+
 def open_orders(market: MarketType | None = None, symbol: str | None = None) -> pd.DataFrame:
     """Orders still open (or not yet known), newest first."""
     return _df(
@@ -221,18 +235,20 @@ def order_history(
     status: str | None = None,
     since_ms: int | None = None,
     limit: int | None = 500,
+    exact: bool = False,
 ) -> pd.DataFrame:
-    """Orders matching the filters, newest first (all of them when `limit` is None)."""
+    """Orders matching the filters, newest first (all of them when `limit` is None); `exact`
+    keeps amounts as the exact decimals stored (for a download)."""
     where, params = _history_where(market, symbol, side, since_ms)
     if status:
         where += " AND status = ?"
         params.insert(-1, status)
     lim = "" if limit is None else f"LIMIT {int(limit)}"
-    return _df(
-        f"SELECT {_ORDER_COLUMNS} FROM orders WHERE {where} AND created_ms >= ? "
-        f"ORDER BY created_ms DESC {lim}",
-        params,
+    sql = (
+        f"SELECT {_columns(_ORDER_COLUMNS, exact)} FROM orders WHERE {where} AND created_ms >= ? "
+        f"ORDER BY created_ms DESC {lim}"
     )
+    return _exact_df(sql, params) if exact else _df(sql, params)
 
 
 def fill_history(
@@ -241,18 +257,15 @@ def fill_history(
     side: str | None = None,
     since_ms: int | None = None,
     limit: int | None = 500,
+    exact: bool = False,
 ) -> pd.DataFrame:
-    """Fills matching the filters, newest first (all of them when `limit` is None)."""
+    """Fills matching the filters, newest first (all of them when `limit` is None); `exact`
+    keeps amounts as the exact decimals stored (for a download)."""
     where, params = _history_where(market, symbol, side, since_ms)
     lim = "" if limit is None else f"LIMIT {int(limit)}"
-    return _df(
-        f"""SELECT epoch_ms(time) AS time, market, symbol, side, price::DOUBLE AS price,
-            qty::DOUBLE AS qty, quote_qty::DOUBLE AS quote_qty, commission::DOUBLE AS commission,
-            commission_asset, is_maker, realized_pnl::DOUBLE AS realized_pnl, trade_id,
-            client_order_id
-        FROM fills WHERE {where} AND time >= ? ORDER BY time DESC {lim}""",
-        params,
-    )
+    sql = f"""SELECT {_columns(_FILL_COLUMNS, exact)}
+        FROM fills WHERE {where} AND time >= ? ORDER BY time DESC {lim}"""
+    return _exact_df(sql, params) if exact else _df(sql, params)
 
 
 def fills_between(market: MarketType, symbol: str, since: pd.Timestamp) -> pd.DataFrame:
@@ -486,25 +499,12 @@ SAVED_QUERIES = {
 }
 
 
-class QueryFailed(RuntimeError):
-    """DuckDB could not run the query (or it was interrupted); the message is DuckDB's."""
+QueryFailed = explore_sql.QueryFailed
 
 
 def run_select(
     sql: str, max_rows: int = 10_000, timeout_s: float = 10.0
 ) -> tuple[pd.DataFrame, bool]:
-    """Run SQL that `app.sql_guard.check_select` passed; return at most `max_rows` rows and
-    whether there were more. A query still running after `timeout_s` is interrupted."""
-    checked = check_select(sql)
-    with _store().reader() as cur:
-        timer = threading.Timer(timeout_s, cur.interrupt)
-        timer.start()
-        try:
-            frame = cur.execute(f"SELECT * FROM ({checked.sql}) LIMIT {int(max_rows) + 1}").df()
-        except duckdb.InterruptException:
-            raise QueryFailed(f"Stopped after {timeout_s:g} s; narrow the query.") from None
-        except duckdb.Error as exc:
-            raise QueryFailed(str(exc)) from None
-        finally:
-            timer.cancel()
-    return frame.head(max_rows), len(frame) > max_rows
+    """Run Explore's SQL (app.explore_sql: checked, read-only, bounded); return at most
+    `max_rows` rows, decimals exact, and whether there were more."""
+    return explore_sql.run_select(_store(), sql, explore_sql.Limits(max_rows, timeout_s))

@@ -8,6 +8,7 @@ from app.components.notify import toast_news
 from app.components.order_tables import cancel_all_control, history_table, open_orders_table
 from app.components.order_ticket import order_ticket
 from app.runtime import get_engine
+from app.text import plain
 from engine.models import MarketType
 
 INTERVALS = list(queries.INTERVAL_MS)
@@ -46,7 +47,7 @@ def live_chart() -> None:
     toast_news()
     bars = queries.candles(market, symbol, interval)
     if bars.empty:
-        st.info(f"No {symbol} candles stored yet; they arrive with the next backfill.")
+        st.info(f"No {plain(symbol)} candles stored yet; they arrive with the next backfill.")
         return
     fills = queries.fills_between(market, symbol, bars["time"].iloc[0])
     orders = queries.open_orders(market, symbol)

@@ -6,6 +6,7 @@ from app import commands, favourites, queries
 from app.components.feedback import last_reply, show_reply
 from app.components.notify import toast_news
 from app.runtime import get_engine
+from app.text import plain
 from engine.models import MarketType
 
 st.title("Pairs")
@@ -41,7 +42,9 @@ if add.button("Add pair", type="primary", disabled=symbol is None, width="stretc
 
 quick = [s for s in favs if s not in selected]
 if quick:
-    chosen = st.pills("Favourites not streamed: click to add", quick, key="pairs_quick_add")
+    chosen = st.pills(
+        "Favourites not streamed: click to add", quick, format_func=plain, key="pairs_quick_add"
+    )
     if chosen:
         show_reply(commands.select_pairs(market, (*selected, chosen)), success_toast=True)
         st.rerun()

@@ -7,6 +7,7 @@ from app import charts, commands, queries
 from app.components.feedback import last_reply, show_reply
 from app.components.notify import toast_news
 from app.runtime import get_engine
+from app.text import plain
 from engine.models import MarketType
 
 _CONFIRM = "_confirm_close_position"
@@ -38,7 +39,9 @@ def totals() -> None:
     if start is not None and (start.hour, start.minute) != (0, 0):
         caption += f" The desk started today at {start:%H:%M} UTC: today's P&L counts from then."
     if figures.unpriced:
-        caption += f" No USDT price for {', '.join(figures.unpriced)}: left out of the totals."
+        caption += (
+            f" No USDT price for {plain(', '.join(figures.unpriced))}: left out of the totals."
+        )
     st.caption(caption)
 
 
@@ -52,9 +55,9 @@ def position_rows(positions: pd.DataFrame) -> None:
     )
     pending = st.session_state.get(_CONFIRM)
     if pending:
-        st.warning(f"Close the whole {pending} position at market (reduce-only)?")
+        st.warning(f"Close the whole {plain(pending)} position at market (reduce-only)?")
         yes, no, _ = st.columns([1, 1, 3])
-        if yes.button(f"Yes, close {pending}", type="primary", key="close_yes"):
+        if yes.button(f"Yes, close {plain(pending)}", type="primary", key="close_yes"):
             st.session_state[_CONFIRM] = None
             show_reply(commands.close_position(pending), success_toast=True)
             st.rerun()
@@ -64,7 +67,7 @@ def position_rows(positions: pd.DataFrame) -> None:
         return
     cols = st.columns(min(len(positions), 6) or 1)
     for i, symbol in enumerate(positions["symbol"]):
-        if cols[i % len(cols)].button(f"Close {symbol}", key=f"close_{symbol}"):
+        if cols[i % len(cols)].button(f"Close {plain(symbol)}", key=f"close_{symbol}"):
             st.session_state[_CONFIRM] = symbol
             st.rerun()
 

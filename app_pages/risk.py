@@ -7,6 +7,7 @@ from app import commands, queries, risk_view
 from app.components.feedback import last_reply, show_reply
 from app.components.risk_forms import risk_form, trading_form
 from app.runtime import get_engine
+from app.text import MAX_SHOWN, plain
 
 st.title("Risk")
 last_reply()
@@ -18,9 +19,9 @@ def kill_switch_panel() -> None:
         if switch.on:
             when = pd.to_datetime(switch.tripped_at, unit="ms", utc=True)
             st.error(
-                f"**Kill switch ON** since {when:%Y-%m-%d %H:%M:%S} UTC, by {switch.tripped_by} "
-                f"({switch.rule}): {switch.reason}. New orders are refused; reduce-only and "
-                "closing orders still pass.",
+                f"**Kill switch ON** since {when:%Y-%m-%d %H:%M:%S} UTC, by "
+                f"{plain(switch.tripped_by)} ({plain(switch.rule)}): {plain(switch.reason)}. "
+                "New orders are refused; reduce-only and closing orders still pass.",
                 icon=":material/emergency_home:",
             )
             if st.button("Reset the kill switch (admin)", key="ks_reset"):
@@ -33,7 +34,7 @@ def kill_switch_panel() -> None:
         )
         reason_col, button_col = st.columns([4, 1], vertical_alignment="bottom")
         reason = reason_col.text_input(
-            "Reason", placeholder="why you stop trading", key="ks_reason"
+            "Reason", placeholder="why you stop trading", key="ks_reason", max_chars=MAX_SHOWN
         )
         if button_col.button(
             "Pull the kill switch", type="primary", key="ks_trip", width="stretch"

@@ -8,6 +8,7 @@ import streamlit as st
 from app import commands, environment, sim_controls
 from app.components.feedback import last_reply, show_reply
 from app.components.status import key_permissions
+from app.text import plain
 from engine.models import Environment
 
 st.title("Settings")
@@ -33,13 +34,13 @@ confirmation = ""
 if choice is Environment.LIVE and mode is not Environment.LIVE:
     right.warning("Live trading sends real orders with real money.", icon=":material/warning:")
     confirmation = right.text_input(
-        f'Type "{environment.LIVE_CONFIRMATION}" to confirm', key="env_live_confirm"
+        f'Type "{environment.LIVE_CONFIRMATION}" to confirm', key="env_live_confirm", max_chars=40
     )
 if left.button(f"Switch to {choice}", disabled=choice is mode, key="env_switch"):
     with st.spinner(f"Stopping the {mode} engine and starting {choice}…"):
         problem = environment.switch(choice, confirmation)
     if problem:
-        st.error(problem, icon=":material/block:")
+        st.error(plain(problem), icon=":material/block:")
     else:
         st.session_state.clear()
         st.rerun()
@@ -47,7 +48,7 @@ st.caption(f"Running now: **{mode}**. The switch restarts the engine for every o
 
 st.subheader("API keys")
 source, masked = environment.key_source(mode)
-st.markdown(f"**{mode}** keys: {source}" + (f", key `{masked}`" if masked else ""))
+st.markdown(f"**{mode}** keys: {plain(source)}" + (f", key {plain(masked)}" if masked else ""))
 st.info(
     "Entering and storing keys on this page comes with the encrypted vault (a later issue); "
     "the secret is never shown. Today, set them before starting the server, either as "
@@ -61,11 +62,11 @@ if st.button("Test the connection", key="conn_test"):
     st.session_state["conn_result"] = reply
 result = st.session_state.get("conn_result")
 if result is not None:
-    (st.success if result.ok else st.error)(f"{result.message}")
+    (st.success if result.ok else st.error)(plain(result.message))
     data = result.data
     cols = st.columns(3)
-    cols[0].metric("Environment", str(data.get("environment", "?")))
-    cols[1].metric("Key", data.get("key") or "none")
+    cols[0].metric("Environment", plain(data.get("environment", "?")))
+    cols[1].metric("Key", plain(data.get("key") or "none"))
     cols[2].metric("Clock offset", f"{data.get('time_offset_ms', 0)} ms")
     permissions = data.get("permissions")
     if permissions:
@@ -83,13 +84,13 @@ if sim_controls.available():
     try:
         balances = sim_controls.balances()
     except sim_controls.SimControlError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
     else:
         st.dataframe(balances, hide_index=True, width=480)
     with st.form("sim_balance"):
         a, b = st.columns(2)
-        asset = a.text_input("Asset", value="USDT", key="sim_asset")
-        amount = b.text_input("Free balance", value="10000", key="sim_amount")
+        asset = a.text_input("Asset", value="USDT", key="sim_asset", max_chars=20)
+        amount = b.text_input("Free balance", value="10000", key="sim_amount", max_chars=40)
         set_it = st.form_submit_button("Set balance")
     if set_it:
         try:
@@ -97,7 +98,7 @@ if sim_controls.available():
             show_reply(commands.reconcile(), success_toast=True)
             st.rerun()
         except (InvalidOperation, sim_controls.SimControlError) as exc:
-            st.error(f"Not set: {exc}")
+            st.error(f"Not set: {plain(exc)}")
     if not st.session_state.get("sim_confirm_reset"):
         if st.button("Reset the simulator…", key="sim_reset"):
             st.session_state["sim_confirm_reset"] = True

@@ -12,6 +12,7 @@ from app.components.status import (
     task_table,
 )
 from app.runtime import get_engine
+from app.text import plain
 
 st.title("Status")
 
@@ -20,13 +21,13 @@ st.title("Status")
 def live_status() -> None:
     reply = commands.engine_status()
     if not reply.ok:
-        st.error(f"The engine is not answering: {reply.message}")
+        st.error(f"The engine is not answering: {plain(reply.message)}")
         return
     engine_metrics(reply.data)
     connection_metrics(reply.data)
     unavailable = (reply.data.get("venue") or {}).get("unavailable_markets") or {}
     for market, reason in unavailable.items():
-        st.warning(f"The {market} market is unavailable: {reason}")
+        st.warning(f"The {plain(market)} market is unavailable: {plain(reason)}")
 
     streams, rest = st.columns(2)
     with streams:

@@ -1,10 +1,15 @@
-"""Toasts for what happened since this browser session last looked: fills and refusals."""
+"""Toasts for what happened since this browser session last looked: fills and refusals.
+
+Event messages hold other users' words (a kill-switch reason) and exchange text, and reach every
+session: they are shown as text (app.text), never as markdown.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from app import queries
+from app.text import plain
 from engine.clock import now_ms
 
 TOAST_KINDS = ("order_refused", "order_rejected", "kill_switch.tripped", "kill_switch.reset")
@@ -20,14 +25,13 @@ def toast_news() -> None:
         return
     for event in queries.events_since(st.session_state[_SEEN], TOAST_KINDS).itertuples():
         icon = ":material/block:" if event.level != "info" else ":material/info:"
-        st.toast(event.message, icon=icon)
+        st.toast(plain(event.message), icon=icon)
         st.session_state[_SEEN] = int(event.id)
     since = st.session_state[_SEEN_FILL]
     fills = queries.fills_since(since)
     for fill in fills.itertuples():
-        st.toast(
-            f"Filled: {fill.side} {fill.qty:g} {fill.symbol} @ {fill.price:g} ({fill.market})",
-            icon=":material/check_circle:",
-        )
+        side, symbol, market = plain(fill.side), plain(fill.symbol), plain(fill.market)
+        text = f"Filled: {side} {fill.qty:g} {symbol} @ {fill.price:g} ({market})"
+        st.toast(text, icon=":material/check_circle:")
     if not fills.empty:
         st.session_state[_SEEN_FILL] = int(fills["time_ms"].max()) + 1

@@ -7,8 +7,9 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from app import commands, queries
+from app import commands, queries, text
 from app.components.feedback import show_reply
+from app.csv_export import to_csv
 from engine.models import MarketType, OrderStatus
 
 MAX_ROWS_WITH_BUTTONS = 50
@@ -32,14 +33,14 @@ def open_orders_table(orders: pd.DataFrame) -> None:
         cols = st.columns(widths, vertical_alignment="center")
         price = order.price if pd.notna(order.price) else order.stop_price
         colour = "green" if order.side == "BUY" else "red"
-        cols[0].write(order.symbol)
-        cols[1].write(order.market)
-        cols[2].markdown(f":{colour}[{order.side}]")
-        cols[3].write(order.order_type)
+        cols[0].markdown(text.plain(order.symbol))
+        cols[1].markdown(text.plain(order.market))
+        cols[2].markdown(f":{colour}[{text.plain(order.side)}]")
+        cols[3].markdown(text.plain(order.order_type))
         cols[4].write("market" if pd.isna(price) else plain(price))
         cols[5].write(plain(order.quantity))
         cols[6].write(plain(order.executed_qty) or "0")
-        cols[7].write(order.status)
+        cols[7].markdown(text.plain(order.status))
         if cols[8].button("Cancel", key=f"cancel_{order.client_order_id}"):
             reply = commands.cancel_order(
                 MarketType(order.market), order.symbol, order.client_order_id
@@ -65,11 +66,13 @@ def cancel_all_control(market: MarketType, symbol: str, count: int) -> None:
     if count == 0:
         return
     if not st.session_state.get(_CONFIRM):
-        if st.button(f"Cancel all {count} open {symbol} orders", key="cancel_all"):
+        if st.button(f"Cancel all {count} open {text.plain(symbol)} orders", key="cancel_all"):
             st.session_state[_CONFIRM] = True
             st.rerun()
         return
-    st.warning(f"Cancel all {count} open {market} orders on {symbol}? This cannot be undone.")
+    st.warning(
+        f"Cancel all {count} open {market} orders on {text.plain(symbol)}? This cannot be undone."
+    )
     yes, no, _ = st.columns([1, 1, 3])
     if yes.button("Yes, cancel them", type="primary", key="cancel_all_yes"):
         st.session_state[_CONFIRM] = False
@@ -121,7 +124,7 @@ def history_table(kind: str) -> None:
     st.dataframe(frame, hide_index=True, width="stretch", height=360)
     st.download_button(
         f"Download all matching {kind} (CSV)",
-        data=lambda: read(**filters, limit=None).to_csv(index=False),  # type: ignore[arg-type]
+        data=lambda: to_csv(read(**filters, limit=None, exact=True)),  # type: ignore[arg-type]
         file_name=f"tradedesk-{kind}.csv",
         mime="text/csv",
         on_click="ignore",

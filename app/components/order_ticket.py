@@ -9,6 +9,7 @@ import streamlit as st
 from app import commands, queries
 from app.components.feedback import show_reply
 from app.order_preview import Preview, Ticket, preview, to_decimal
+from app.text import plain
 from engine.models import MarketType, OrderType, Side, TimeInForce
 
 TYPE_LABELS = {
@@ -40,7 +41,7 @@ def order_ticket(market: MarketType, symbol: str) -> None:
     else:
         _show_preview(result, market, pair.quote if pair else "USDT")
     verb = "Buy" if side is Side.BUY else "Sell"
-    label = f"{verb} {symbol}"
+    label = f"{verb} {plain(symbol)}"
     if st.button(
         label, type="primary", width="stretch", key=f"{k}_send", disabled=result.command is None
     ):
@@ -114,18 +115,20 @@ def _show_preview(result: Preview, market: MarketType, quote: str) -> None:
         "Trigger": _num(result.stop_price),
         "Quantity": _num(result.quantity),
         "Amount": _num(result.quote_quantity),
-        "Notional": _money(result.notional, quote),
-        f"Fee (taker {result.fee_rate * 100:g}%, at most)": _money(result.fee, quote),
-        "Initial margin": _money(result.margin, quote) if market is MarketType.FUTURES else "",
+        "Notional": _money(result.notional, plain(quote)),
+        f"Fee (taker {result.fee_rate * 100:g}%, at most)": _money(result.fee, plain(quote)),
+        "Initial margin": _money(result.margin, plain(quote))
+        if market is MarketType.FUTURES
+        else "",
         "Last price": _num(result.reference_price),
     }
     lines = [f"| {k} | {v} |" for k, v in rows.items() if v]
     with st.container(border=True):
         st.markdown("**As the exchange will take it**\n\n| | |\n|---|---|\n" + "\n".join(lines))
         for note in result.adjustments:
-            st.caption(f"Rounded: {note}")
+            st.caption(f"Rounded: {plain(note)}")
         for problem in result.problems:
-            st.error(problem, icon=":material/rule:")
+            st.error(plain(problem), icon=":material/rule:")
         if result.command is not None and not result.problems:
             st.caption(":green[Passes the symbol's rules.] Risk and balance are checked on send.")
 

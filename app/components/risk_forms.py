@@ -8,6 +8,7 @@ import streamlit as st
 
 from app import commands, queries
 from app.components.feedback import show_reply
+from app.text import plain
 from engine.risk.config import (
     ConfigError,
     KillSwitchAction,
@@ -160,7 +161,7 @@ def _save(data: dict[str, Any], parse: Any, send: Any) -> None:
         parse(data)
     except ConfigError as exc:
         for problem in exc.problems:
-            st.error(f"{problem.field}: {problem.reason}", icon=":material/rule:")
+            st.error(f"{plain(problem.field)}: {plain(problem.reason)}", icon=":material/rule:")
         return
     clean = {k: (str(v) if isinstance(v, float) else v) for k, v in data.items()}
     show_reply(send(clean), success_toast=True)

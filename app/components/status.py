@@ -7,6 +7,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app.text import plain
+
 
 def human_bytes(n: int) -> str:
     """Format a byte count the way a person reads it (1.5 MB)."""
@@ -124,7 +126,8 @@ def rest_table(status: dict[str, Any]) -> None:
     st.dataframe(frame, hide_index=True, width="stretch", height=260)
     errors = status.get("errors_by_code") or {}
     if errors:
-        st.caption("Errors by code: " + ", ".join(f"{c}: {n}" for c, n in sorted(errors.items())))
+        listed = ", ".join(f"{c}: {n}" for c, n in sorted(errors.items()))
+        st.caption(f"Errors by code: {plain(listed)}")
     else:
         st.caption("No REST errors since start.")
 

@@ -8,6 +8,7 @@ single "db-writer" thread through `Store.write`. Readers (pages, queries) take t
 from __future__ import annotations
 
 import asyncio
+import os
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -21,6 +22,23 @@ import duckdb
 from engine.store.schema import migrate
 
 T = TypeVar("T")
+
+# DuckDB as the desk needs it: no files, URLs or extensions beyond its own database (Explore
+# runs user SQL on this instance), memory and threads that leave the engine room; then locked,
+# so no query can change it. Bigger operators spill to `<db>.tmp`, which still works.
+DUCKDB_MEMORY_LIMIT = "1GB"
+CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+DUCKDB_THREADS = max(1, CORES - 1)
+DUCKDB_CONFIG: dict[str, str | int | bool] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "python_enable_replacements": False,  # no scans of Python variables by name
+    "memory_limit": DUCKDB_MEMORY_LIMIT,
+    "threads": DUCKDB_THREADS,
+    "lock_configuration": True,
+}
 
 _WorkItem = tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]
 
@@ -75,7 +93,7 @@ class Store:
         self._closed = False
 
     def _open(self) -> duckdb.DuckDBPyConnection:
-        con = duckdb.connect(str(self.path))
+        con = duckdb.connect(str(self.path), config=DUCKDB_CONFIG)
         try:
             migrate(con)
         except BaseException:

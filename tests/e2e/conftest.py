@@ -76,8 +76,7 @@ def streamlit_server(tmp_path: Path) -> Iterator[Server]:
     log = (tmp_path / "server.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+         "--server.port", str(port)],  # the rest comes from .streamlit/config.toml
         cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     server = Server(f"http://127.0.0.1:{port}", process, tmp_path / "data")

@@ -4,6 +4,7 @@ Saves a screenshot of every page to artifacts/screenshots/<page>.png.
 """
 
 import re
+from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -81,6 +82,8 @@ def test_desk_add_pair_place_limit_order_and_cancel_it(streamlit_server, browser
 
 def test_every_page_renders_and_is_screenshotted(streamlit_server, browser_page):
     page = browser_page
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url))
     for name, path in PAGES.items():
         page.goto(f"{streamlit_server.url}/{path}")
         wait_idle(page)
@@ -95,3 +98,8 @@ def test_every_page_renders_and_is_screenshotted(streamlit_server, browser_page)
         page.wait_for_timeout(1500)  # let charts draw
         expect(page.get_by_test_id("stException")).to_have_count(0)
         screenshot(page, name)
+    # Every page load stays on the desk's own server: no fonts.gstatic.com for the favicon.
+    hosts = {urlparse(u).hostname for u in fetched if urlparse(u).scheme.startswith(("http", "ws"))}
+    assert hosts == {"127.0.0.1"}, hosts
+    icon = page.locator("link[rel~='icon']").first.get_attribute("href") or ""
+    assert urlparse(icon).hostname in (None, "127.0.0.1") and icon.endswith(".png"), icon

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 from typing import Any
 
@@ -42,3 +43,8 @@ def button(at: AppTest, label: str):
 
 def texts(at: AppTest, kind: str) -> list[str]:
     return [element.value for element in getattr(at, kind)]
+
+
+def shown(markdown: str) -> str:
+    """An element's markdown body as the browser shows it: backslash escapes (app.text) undone."""
+    return re.sub(r"\\(.)", r"\1", markdown)

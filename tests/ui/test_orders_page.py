@@ -5,7 +5,7 @@ from app.components.order_tables import plain
 from engine.models import MarketType
 from tests.helpers import eventually
 from tests.ui.conftest import open_app
-from tests.ui.desk_fixtures import button, db, spot_orders_placed
+from tests.ui.desk_fixtures import button, db, shown, spot_orders_placed
 
 PAGE = "app_pages/orders.py"
 K = "ticket_spot_BTCUSDT"
@@ -38,7 +38,7 @@ def test_a_limit_order_reaches_the_simulator_shows_open_and_cancels(app_env):
     button(at, "Buy BTCUSDT").click()
     at.run()
     assert not at.exception
-    assert any("Placed: BUY" in s.value for s in at.success), [e.value for e in at.error]
+    assert any("Placed: BUY" in shown(s.value) for s in at.success), [e.value for e in at.error]
     assert spot_orders_placed() == placed_before + 1
     # The reply does not wait for the database; the open orders list follows within a moment.
     (cid,) = eventually(lambda: db("SELECT client_order_id FROM orders WHERE status = 'NEW'"))[0]
@@ -48,7 +48,7 @@ def test_a_limit_order_reaches_the_simulator_shows_open_and_cancels(app_env):
 
     at.button(key=f"cancel_{cid}").click().run()
     assert not at.exception
-    assert any("Cancelled BUY" in s.value for s in at.success)
+    assert any("Cancelled BUY" in shown(s.value) for s in at.success)
     assert eventually(
         lambda: db("SELECT status FROM orders WHERE client_order_id = ?", [cid])[0][0] == "CANCELED"
     )

@@ -2,7 +2,7 @@ from app import queries, risk_view
 from engine.models import MarketType
 from tests.helpers import eventually
 from tests.ui.conftest import open_app
-from tests.ui.desk_fixtures import button, db, spot_orders_placed
+from tests.ui.desk_fixtures import button, db, shown, spot_orders_placed
 
 PAGE = "app_pages/risk.py"
 
@@ -42,7 +42,7 @@ def test_limits_are_validated_saved_and_shown_in_use(app_env):
     # form widgets are sent with the submit, as in a browser: set them, then submit
     at.number_input(key="cfg_drawdown_pct").set_value(150.0)
     at.button(key="FormSubmitter:risk_form-Save risk limits").click().run()
-    assert any("max_drawdown_pct" in e.value for e in at.error)  # refused before sending
+    assert any("max_drawdown_pct" in shown(e.value) for e in at.error)  # refused before sending
     assert risk_view.risk_config().max_drawdown_pct is None
 
     at.number_input(key="cfg_drawdown_pct").set_value(10.0)

@@ -3,9 +3,10 @@ import threading
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 
-from engine.store.database import Store
+from engine.store.database import CORES, DUCKDB_MEMORY_LIMIT, DUCKDB_THREADS, Store
 from engine.store.schema import LATEST_VERSION, MIGRATIONS, TABLES, migrate, schema_version
 from engine.store.tables import KLINES
 from engine.store.writer import BatchWriter
@@ -121,3 +122,69 @@ def test_closing_twice_is_harmless_and_reads_after_close_are_refused(tmp_path: P
     store.close()
     with pytest.raises(RuntimeError, match="closed"):
         store.cursor()
+
+
+def refusal(store: Store, sql: str) -> str:
+    with store.reader() as cur, pytest.raises(duckdb.Error) as caught:
+        cur.execute(sql).fetchall()
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM '{dir}/other.csv'",
+        "SELECT * FROM read_csv('{dir}/other.csv')",
+        "SELECT * FROM '{dir}/*.csv'",
+        "ATTACH '{dir}/other.duckdb' AS other",
+        "COPY klines TO '{dir}/out.csv'",
+        "INSTALL httpfs",
+        "LOAD httpfs",
+        "SELECT * FROM 'http://127.0.0.1:9/x.csv'",
+    ],
+)
+def test_the_database_refuses_files_urls_and_extensions(store: Store, tmp_path: Path, sql: str):
+    (tmp_path / "other.csv").write_text("secret\nkey-material\n")
+    message = refusal(store, sql.format(dir=tmp_path))
+    assert "disabled" in message or "Permission" in message, message
+    assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SET enable_external_access = true",
+        "SET memory_limit = '64GB'",
+        "SET threads = 64",
+        "SET autoinstall_known_extensions = true",
+        "RESET lock_configuration",
+    ],
+)
+def test_the_configuration_is_locked(store: Store, sql: str):
+    assert "locked" in refusal(store, sql)
+
+
+def test_memory_and_threads_are_bounded(store: Store):
+    with store.reader() as cur:
+        limit, threads = cur.execute(
+            "SELECT current_setting('memory_limit'), current_setting('threads')"
+        ).fetchone()
+    reference = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT})
+    assert limit == reference.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    reference.close()
+    assert 1 <= int(threads) == DUCKDB_THREADS
+    assert CORES > DUCKDB_THREADS or DUCKDB_THREADS == 1
+
+
+def test_python_variables_are_not_scanned_but_arrow_registration_works(store: Store):
+    rows = pa.table({"x": [1, 2, 3]})  # noqa: F841 - a replacement scan would find it by name
+    assert "rows" in refusal(store, "SELECT * FROM rows")
+
+    def work(con: duckdb.DuckDBPyConnection) -> int:
+        con.register("_incoming", pa.table({"x": [1, 2, 3]}))
+        try:
+            return con.execute("SELECT sum(x) FROM _incoming").fetchall()[0][0]
+        finally:
+            con.unregister("_incoming")
+
+    assert store.write_sync(work) == 6
