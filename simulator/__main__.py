@@ -15,8 +15,8 @@ import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from simulator.balances import parse_balances
 from simulator.server import SimConfig, Simulator
+from simulator.spot.balances import parse_balances
 
 
 def fee(text: str) -> Decimal:

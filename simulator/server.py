@@ -6,16 +6,15 @@
     with SimulatorThread(SimConfig()) as sim:        # from synchronous code (the app, tests)
         sim.urls.api_url, sim.api_key.key
 
-Venues are found by name in VENUES ("module:Class"); a venue whose module does not exist yet
-is skipped, so USD-M futures (simulator.futures:FuturesVenue) joins by landing its module. The
-venue seam is described in simulator.context.
+The server builds the shared context (simulator.core) on a market (simulator.feeds) and
+installs the two venues, spot (simulator.spot) and USD-M futures (simulator.futures); the venue
+seam is described in simulator.core.context.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import json
 import logging
 import threading
@@ -23,23 +22,34 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
-from simulator.auth import ApiKey, KeyStore, generate_key
-from simulator.clock import Clock
-from simulator.context import SimContext
-from simulator.control import ControlPlane
-from simulator.faults import FaultBook
-from simulator.ratelimit import RateLimiter
-from simulator.store import StateStore
-from simulator.streams import DEFAULT_QUEUE_SIZE, StreamHub
-from simulator.symbols import DEFAULT_SYMBOLS, SymbolSpec, SymbolTable
+from simulator.core.auth import ApiKey, KeyStore, generate_key
+from simulator.core.clock import Clock
+from simulator.core.context import SimContext
+from simulator.core.control import ControlPlane
+from simulator.core.faults import FaultBook
+from simulator.core.ratelimit import RateLimiter
+from simulator.core.store import StateStore
+from simulator.core.streams import DEFAULT_QUEUE_SIZE, StreamHub
+from simulator.feeds.factory import make_feed
+from simulator.feeds.market import Market
+from simulator.futures.venue import FuturesVenue
+from simulator.spot.symbols import DEFAULT_SYMBOLS, SymbolSpec, SymbolTable
+from simulator.spot.venue import SpotVenue
 
 log = logging.getLogger("simulator")
-VENUES = ("simulator.spot_venue:SpotVenue", "simulator.futures:FuturesVenue")
 KEYS_FILE = "keys.json"
+
+
+class Venue(Protocol):
+    name: str
+
+    def install(self, ctx: SimContext, app: web.Application) -> None: ...
+    async def start(self, ctx: SimContext) -> None: ...
+    async def stop(self, ctx: SimContext) -> None: ...
 
 
 @dataclass
@@ -63,9 +73,6 @@ class SimConfig:
     futures_orders_per_10s: int = 300
     send_queue_size: int = DEFAULT_QUEUE_SIZE
     symbols: tuple[SymbolSpec, ...] = DEFAULT_SYMBOLS
-    venues: tuple[str, ...] = VENUES
-    # (feed symbols, seed, start_ms, feed spec) -> Market; tests may inject a scripted market
-    market_factory: Callable[[list[Any], int, int, str], Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,27 +90,6 @@ class SimUrls:
         return cls(
             http, f"{http}/api", f"{http}/fapi", f"{ws}/", f"{ws}/fstream/", f"{ws}/ws-api/v3"
         )
-
-
-def default_market(feed_symbols: list[Any], seed: int, start_ms: int, feed_spec: str) -> Any:
-    from simulator.feed import make_feed
-    from simulator.market import Market
-
-    return Market(make_feed(feed_spec, feed_symbols, seed, start_ms), feed_symbols)
-
-
-def load_venue(ref: str, config: SimConfig) -> Any | None:
-    module_name, _, class_name = ref.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as e:
-        if e.name == module_name:
-            return None
-        raise
-    venue_class = getattr(module, class_name)
-    if class_name == "SpotVenue":
-        return venue_class(config.balances, config.maker_fee, config.taker_fee)
-    return venue_class()
 
 
 def resolve_key(config: SimConfig) -> ApiKey:
@@ -133,7 +119,7 @@ class Simulator:
         self.config = config or SimConfig()
         self.ctx: SimContext | None = None
         self.urls: SimUrls | None = None
-        self.venues: list[Any] = []
+        self.venues: list[Venue] = []
         self._runner: web.AppRunner | None = None
         self._stepper: asyncio.Task[None] | None = None
 
@@ -142,25 +128,18 @@ class Simulator:
         assert self.ctx is not None, "start() first"
         return self.ctx.api_key
 
-    def venue(self, name: str) -> Any:
-        return next(v for v in self.venues if v.name == name)
-
     def build(self) -> web.Application:
         cfg = self.config
         clock = Clock(cfg.clock, cfg.start_ms)
         symbols = SymbolTable(cfg.symbols)
-        factory = cfg.market_factory or default_market
-        feed_symbols = (
-            [s.feed_symbol() for s in symbols.specs.values()]
-            if factory is default_market
-            else list(symbols.specs.values())
+        feed_symbols = [s.feed_symbol() for s in symbols.specs.values()]
+        market = Market(
+            make_feed(cfg.feed, feed_symbols, cfg.seed, clock.market_ms()), feed_symbols
         )
-        market = factory(feed_symbols, cfg.seed, clock.market_ms(), cfg.feed)
         key = resolve_key(cfg)
         self.ctx = ctx = SimContext(
             clock=clock,
             market=market,
-            symbols=symbols,
             keys=KeyStore([key]),
             api_key=key,
             limiter=RateLimiter(cfg.weight_limit, cfg.orders_per_10s),
@@ -168,14 +147,14 @@ class Simulator:
             faults=FaultBook(cfg.seed),
             hub=StreamHub(cfg.send_queue_size),
             store=StateStore(cfg.data_dir),
-            data_dir=cfg.data_dir,
         )
         app = web.Application(client_max_size=1024 * 1024)
-        for ref in cfg.venues:
-            venue = load_venue(ref, cfg)
-            if venue is not None:
-                venue.install(ctx, app)
-                self.venues.append(venue)
+        self.venues = [
+            SpotVenue(symbols, cfg.balances, cfg.maker_fee, cfg.taker_fee),
+            FuturesVenue(),
+        ]
+        for venue in self.venues:
+            venue.install(ctx, app)
         ControlPlane(ctx).install(app)
         return app
 
@@ -183,8 +162,7 @@ class Simulator:
         app = self.build()
         assert self.ctx is not None
         for venue in self.venues:
-            if hasattr(venue, "start"):
-                await venue.start(self.ctx)
+            await venue.start(self.ctx)
         self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.host, self.config.port)
@@ -217,12 +195,9 @@ class Simulator:
         self.ctx.cancel_held()
         await self.ctx.hub.close_all()
         for venue in reversed(self.venues):
-            if hasattr(venue, "stop"):
-                await venue.stop(self.ctx)
+            await venue.stop(self.ctx)
         self.ctx.store.flush()
-        close_market = getattr(self.ctx.market, "close", None)
-        if close_market is not None:
-            await close_market()  # a live feed runs its own thread; stop it with the server
+        await self.ctx.market.close()  # a live feed runs its own thread; stop it with the server
         runner, self._runner = self._runner, None
         await runner.cleanup()
 

@@ -1,0 +1,117 @@
+"""The paper account survives a restart; `python -m simulator` prints its URLs and keys first."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from decimal import Decimal
+
+import requests
+
+from tests.conftest import REPO_ROOT
+from tests.integration.sim_support import start_sim, synced_client
+
+D = Decimal
+
+
+def test_restart_keeps_balances_open_orders_history_and_keys(tmp_path):
+    first = start_sim(data_dir=tmp_path)
+    try:
+        client = synced_client(first)
+        client.order_market_buy(symbol="ETHUSDT", quantity="0.5")
+        price = D(client.get_symbol_ticker(symbol="BTCUSDT")["price"]) * D("0.9")
+        resting = client.order_limit_buy(
+            symbol="BTCUSDT", quantity="0.01", price=str(price.quantize(D("0.01")))
+        )
+        balances = client.get_account()["balances"]
+        open_orders = client.get_open_orders()
+        trades = client.get_my_trades(symbol="ETHUSDT")
+        key = first.api_key
+    finally:
+        first.stop()
+    assert (tmp_path / "state.json").exists()
+
+    second = start_sim(data_dir=tmp_path)
+    try:
+        assert second.api_key == key  # generated once, kept in the data dir
+        client = synced_client(second)
+        assert client.get_account()["balances"] == balances
+        assert client.get_open_orders() == open_orders
+        assert client.get_my_trades(symbol="ETHUSDT") == trades
+        canceled = client.cancel_order(symbol="BTCUSDT", orderId=resting["orderId"])
+        assert canceled["status"] == "CANCELED"
+        usdt = {b["asset"]: b for b in client.get_account()["balances"]}["USDT"]
+        assert D(usdt["locked"]) == 0
+        nxt = client.order_market_buy(symbol="BTCUSDT", quantity="0.001")
+        assert nxt["orderId"] > resting["orderId"]
+    finally:
+        second.stop()
+
+
+def test_reset_starts_over(tmp_path):
+    sim = start_sim(data_dir=tmp_path)
+    try:
+        client = synced_client(sim)
+        client.order_market_buy(symbol="BTCUSDT", quantity="0.01")
+        requests.post(sim.urls.base_url + "/_sim/reset", timeout=5).raise_for_status()
+        assert client.get_all_orders(symbol="BTCUSDT") == []
+        balances = {b["asset"]: b["free"] for b in client.get_account()["balances"]}
+        assert balances == {"BTC": "1.00000000", "USDT": "100000.00000000"}
+    finally:
+        sim.stop()
+
+
+def test_cli_prints_urls_and_keys_first_then_serves_until_sigterm(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "simulator",
+            "--port",
+            "0",
+            "--clock",
+            "virtual",
+            "--data-dir",
+            str(tmp_path),
+            "--balances",
+            "USDT=500,BTC=0.25",
+            "--api-key",
+            "k" * 64,
+            "--api-secret",
+            "s" * 64,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        first = json.loads(process.stdout.readline())
+        assert first["api_key"] == "k" * 64 and first["api_secret"] == "s" * 64
+        assert first["ws"].startswith("ws://127.0.0.1:") and first["ws"].endswith("/")
+        assert requests.get(first["api_url"] + "/v3/ping", timeout=5).json() == {}
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    state = json.loads((tmp_path / "state.json").read_text())
+    assert state["spot"]["balances"]["free"] == {"USDT": "500", "BTC": "0.25"}
+
+
+def test_cli_refuses_bad_arguments_clearly():
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    run = subprocess.run(
+        [sys.executable, "-m", "simulator", "--feed", "nonsense"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+    )
+    assert run.returncode == 2 and run.stdout == ""
+    assert "feed" in run.stderr and "Traceback" not in run.stderr
