@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -24,7 +24,7 @@ _HEX_SIGNATURE = re.compile(r"^[0-9a-fA-F]{64}$")
 @dataclass(frozen=True, slots=True)
 class ApiKey:
     key: str
-    secret: str
+    secret: str = field(repr=False)
 
     def masked(self) -> str:
         return f"{self.key[:4]}…{self.key[-4:]}"

@@ -78,7 +78,6 @@ class SimContext:
     clock: Clock
     market: Market
     keys: KeyStore
-    api_key: ApiKey
     limiter: RateLimiter  # api.binance.com (spot REST and the WebSocket API)
     faults: FaultBook
     hub: StreamHub

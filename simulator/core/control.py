@@ -11,7 +11,7 @@
                                             (every path: /ws, /stream, /ws-api, /fstream/...)
     GET    /_sim/stats                      requests by endpoint, rejections by code, orders, ...
 Venues add their own (spot: GET/POST /_sim/balances; futures: POST /_sim/futures/...), reading
-bodies with `json_body`.
+bodies with `control_bodies.json_body`. `control_guard` decides who may call any of them.
 """
 
 from __future__ import annotations
@@ -21,37 +21,16 @@ from typing import Any
 from aiohttp import web
 
 from simulator.core.context import SimContext
+from simulator.core.control_bodies import BadBody, bad_request, int_field, json_body
+
+MAX_CLOCK_MS = 10 * 365 * 86_400_000
 
 
-async def json_body(request: web.Request) -> dict[str, Any]:
-    if not request.can_read_body:
-        return {}
+def _ms(body: dict[str, Any], low: int) -> int | None:
     try:
-        body = await request.json()
-    except ValueError as e:
-        raise web.HTTPBadRequest(
-            text='{"error": "body is not JSON"}', content_type="application/json"
-        ) from e
-    if not isinstance(body, dict):
-        raise web.HTTPBadRequest(
-            text='{"error": "body must be a JSON object"}', content_type="application/json"
-        )
-    return body
-
-
-def bad_request(message: str) -> web.Response:
-    return web.json_response({"error": message}, status=400)
-
-
-def _int_field(body: dict[str, Any], name: str) -> int | None:
-    value = body.get(name)
-    if (
-        isinstance(value, int)
-        and not isinstance(value, bool)
-        and abs(value) <= 10 * 365 * 86_400_000
-    ):
-        return value
-    return None
+        return int_field(body.get("ms"), "ms", low, MAX_CLOCK_MS)
+    except BadBody:
+        return None
 
 
 class ControlPlane:
@@ -92,8 +71,8 @@ class ControlPlane:
         return web.json_response(self._clock_json())
 
     async def advance(self, request: web.Request) -> web.Response:
-        ms = _int_field(await json_body(request), "ms")
-        if ms is None or ms < 0:
+        ms = _ms(await json_body(request), 0)
+        if ms is None:
             return bad_request("'ms' must be a non-negative integer")
         if not self.ctx.clock.is_virtual:
             return bad_request("the clock is 'wall'; start with --clock virtual to advance it")
@@ -102,7 +81,7 @@ class ControlPlane:
         return web.json_response({**self._clock_json(), "ticks": ticks})
 
     async def skew(self, request: web.Request) -> web.Response:
-        ms = _int_field(await json_body(request), "ms")
+        ms = _ms(await json_body(request), -MAX_CLOCK_MS)
         if ms is None:
             return bad_request("'ms' must be an integer (negative puts the server behind)")
         self.ctx.clock.skew_ms = ms

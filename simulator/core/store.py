@@ -1,18 +1,20 @@
-"""Paper-account persistence: one JSON document in the data dir, written atomically.
+"""Paper-account persistence: one JSON document in the data dir, written atomically, 0600 in a
+0700 directory like the keys beside it.
 
-Sections are registered by name (the spot venue saves "spot"; the futures venue can save its
-own section the same way). Writes are debounced: `mark_dirty()` schedules a flush a moment
-later on the loop, and `flush()` runs at stop, so a clean restart never loses state.
+Sections are registered by name (the spot venue saves "spot", the futures venue "futures").
+Writes are debounced: `mark_dirty()` schedules a flush a moment later on the loop, and `flush()`
+runs at stop, so a clean restart never loses state.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from simulator.core.keyfile import write_private
 
 STATE_FILE = "state.json"
 FLUSH_DELAY_S = 0.2
@@ -62,11 +64,5 @@ class StateStore:
             self._pending = None
         if self.path is None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         document = {name: dump() for name, (dump, _) in self._sections.items()}
-        tmp = self.path.with_suffix(".tmp")
-        with tmp.open("w", encoding="utf-8") as f:
-            json.dump(document, f, separators=(",", ":"))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
+        write_private(self.path, json.dumps(document, separators=(",", ":")))

@@ -10,35 +10,21 @@ POST /_sim/futures/balance  {"amount": "10000"}                            a dep
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
 
-from simulator.core.control import bad_request, json_body
+from simulator.core.control_bodies import BadBody, bad_request, decimal_field, int_field, json_body
 from simulator.futures.matching import FuturesMatchingEngine
 
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 
-class BadBody(ValueError):
-    """A control body that does not say what it must."""
-
-
-def _amount(value: Any, name: str, positive: bool = True) -> Decimal:
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise BadBody(f"'{name}' must be a number") from None
-    if not amount.is_finite() or (positive and amount <= 0):
-        raise BadBody(f"'{name}' must be a finite{' positive' if positive else ''} number")
-    return amount
-
-
-def _offset(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise BadBody("'points' are [offset_ms > 0, price] pairs")
-    return value
+MAX_PRICE = Decimal(10) ** 9
+MAX_RATE = Decimal("0.03")  # Binance caps a funding rate at 3 % (by symbol, less)
+MAX_OFFSET_MS = 30 * 86_400_000
+MAX_POINTS = 1000
 
 
 class FuturesControl:
@@ -73,30 +59,36 @@ class FuturesControl:
 
     def price(self, body: dict[str, Any]) -> dict[str, Any]:
         symbol = self._symbol(body)
-        points = body.get("points", [])
-        if not isinstance(points, list) or not all(
-            isinstance(p, list) and len(p) == 2 for p in points
-        ):
-            raise BadBody("'points' are [offset_ms > 0, price] pairs")
-        script = [(_offset(t), _amount(p, "price")) for t, p in points]
+        script = self._points(body.get("points", []))
         if "price" in body:
-            self.engine.set_price_now(symbol, _amount(body["price"], "price"))
+            self.engine.set_price_now(symbol, _price(body["price"]))
         now = self.engine.now_ms
         self.engine.prices.script(symbol, [(now + offset, price) for offset, price in script])
         return {"symbol": symbol, "price": str(self.engine.state.mark_price(symbol))}
 
+    @staticmethod
+    def _points(points: Any) -> list[tuple[int, Decimal]]:
+        if not isinstance(points, list) or len(points) > MAX_POINTS:
+            raise BadBody(f"'points' are up to {MAX_POINTS} [offset_ms, price] pairs")
+        if not all(isinstance(p, list) and len(p) == 2 for p in points):
+            raise BadBody("'points' are [offset_ms, price] pairs")
+        return [(int_field(t, "offset_ms", 1, MAX_OFFSET_MS), _price(p)) for t, p in points]
+
     def funding(self, body: dict[str, Any]) -> dict[str, Any]:
         symbol = self._symbol(body)
-        rate = _amount(body.get("rate"), "rate", positive=False)
+        rate = decimal_field(body.get("rate"), "rate", -MAX_RATE, MAX_RATE)
         funding_time = body.get("fundingTime")
         if funding_time is None:
             self.engine.funding.rates[symbol] = rate
-        elif isinstance(funding_time, int) and not isinstance(funding_time, bool):
-            self.engine.funding.scheduled[symbol][funding_time] = rate
         else:
-            raise BadBody("'fundingTime' must be a time in ms")
+            at = int_field(funding_time, "fundingTime", 0, 2**53)
+            self.engine.funding.scheduled[symbol][at] = rate
         return {"symbol": symbol, "rate": f"{rate:f}"}
 
     def balance(self, body: dict[str, Any]) -> dict[str, Any]:
-        self.engine.deposit(_amount(body.get("amount"), "amount"))
+        self.engine.deposit(decimal_field(body.get("amount"), "amount", Decimal("1e-8")))
         return {"walletBalance": f"{self.engine.account.wallet_balance:f}"}
+
+
+def _price(value: Any) -> Decimal:
+    return decimal_field(value, "price", Decimal("1e-8"), MAX_PRICE)

@@ -6,9 +6,12 @@ from decimal import Decimal
 from typing import Any
 
 from simulator.core import errors
+from simulator.core.control_bodies import BadBody, decimal_field
 from simulator.spot.symbols import fmt8
 
 ZERO = Decimal(0)
+MAX_ASSETS_PER_REQUEST = 100
+MAX_ASSET_CHARS = 20
 
 
 class InsufficientBalance(Exception):
@@ -95,14 +98,20 @@ class Balances:
 
 
 def parse_balance_body(body: dict[str, Any]) -> dict[str, Decimal]:
-    """`{"balances": {"USDT": "10000"}}` (a /_sim/balances body) -> amounts by asset."""
-    try:
-        wanted = {str(a).upper(): Decimal(str(v)) for a, v in body["balances"].items()}
-    except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError):
-        raise ValueError('expected {"balances": {"ASSET": "amount", ...}}') from None
-    if any(not a.isalnum() or not v.is_finite() or v < 0 for a, v in wanted.items()):
-        raise ValueError("amounts must be finite and >= 0")
-    return wanted
+    """`{"balances": {"USDT": "10000"}}` (a /_sim/balances body) -> amounts by asset: at most
+    100 assets of up to 20 letters and digits, each amount in [0, 1e15] with 8 decimals."""
+    wanted = body.get("balances")
+    if not isinstance(wanted, dict) or not wanted:
+        raise BadBody('expected {"balances": {"ASSET": "amount", ...}}')
+    if len(wanted) > MAX_ASSETS_PER_REQUEST:
+        raise BadBody(f"at most {MAX_ASSETS_PER_REQUEST} assets in one request")
+    amounts = {}
+    for asset, amount in wanted.items():
+        name = asset.upper()
+        if not name.isalnum() or not name.isascii() or len(name) > MAX_ASSET_CHARS:
+            raise BadBody(f"an asset is 1 to {MAX_ASSET_CHARS} letters and digits, not {asset!r}")
+        amounts[name] = decimal_field(amount, name)
+    return amounts
 
 
 def parse_balances(text: str) -> dict[str, Decimal]:

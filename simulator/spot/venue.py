@@ -7,7 +7,7 @@ from decimal import Decimal
 from aiohttp import web
 
 from simulator.core.context import Route, SimContext
-from simulator.core.control import bad_request, json_body
+from simulator.core.control_bodies import bad_request, json_body
 from simulator.spot.balances import Balances, parse_balance_body
 from simulator.spot.matching import DEFAULT_FEE, SpotMatchingEngine
 from simulator.spot.request_params import (

@@ -41,8 +41,15 @@ def start_sim(**overrides: Any) -> SimulatorThread:
     return SimulatorThread(config).start()
 
 
+def control_headers(sim: SimulatorThread) -> dict[str, str]:
+    """What a caller of the control plane sends: the simulator's own token."""
+    return {"X-SIM-TOKEN": sim.control_token}
+
+
 def control(sim: SimulatorThread, method: str, path: str, body: Any = None) -> Any:
-    response = requests.request(method, sim.urls.base_url + path, json=body, timeout=10)
+    response = requests.request(
+        method, sim.urls.base_url + path, json=body, headers=control_headers(sim), timeout=10
+    )
     response.raise_for_status()
     return response.json()
 

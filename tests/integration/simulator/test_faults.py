@@ -11,7 +11,14 @@ import websockets
 from binance.exceptions import BinanceAPIException
 
 from simulator.spot.symbols import DEFAULT_SYMBOLS
-from tests.integration.sim_support import advance, client_class, control, start_sim, synced_client
+from tests.integration.sim_support import (
+    advance,
+    client_class,
+    control,
+    control_headers,
+    start_sim,
+    synced_client,
+)
 
 
 def minute_start_ms() -> int:
@@ -190,8 +197,11 @@ def test_stats_count_requests_and_rejections(sim, client):
     ],
 )
 def test_bad_fault_specs_are_refused(sim, spec):
-    response = requests.post(sim.urls.base_url + "/_sim/faults", json=spec, timeout=5)
-    assert response.status_code == 400 and "error" in response.json()
+    response = requests.post(
+        sim.urls.base_url + "/_sim/faults", json=spec, headers=control_headers(sim), timeout=5
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == -1130 and response.json()["msg"]
     assert control(sim, "GET", "/_sim/faults")["faults"] == []
 
 
@@ -199,8 +209,11 @@ def test_advancing_a_wall_clock_is_refused_clearly():
     wall = start_sim(symbols=DEFAULT_SYMBOLS[:1], clock="wall")
     try:
         response = requests.post(
-            wall.urls.base_url + "/_sim/clock/advance", json={"ms": 1000}, timeout=5
+            wall.urls.base_url + "/_sim/clock/advance",
+            json={"ms": 1000},
+            headers=control_headers(wall),
+            timeout=5,
         )
-        assert response.status_code == 400 and "virtual" in response.json()["error"]
+        assert response.status_code == 400 and "virtual" in response.json()["msg"]
     finally:
         wall.stop()

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from simulator.spot.symbols import DEFAULT_SYMBOLS
-from tests.integration.sim_support import sign, start_sim
+from tests.integration.sim_support import control, sign, start_sim
 
 ENDPOINTS = [
     ("GET", "/api/v3/ping", False),
@@ -119,7 +119,7 @@ VALUES = st.one_of(HOSTILE, NUMBERS, st.text(max_size=30))
 def sim():
     thread = start_sim(symbols=DEFAULT_SYMBOLS[:2], weight_limit=10**9)
     yield thread
-    stats = requests.get(thread.urls.base_url + "/_sim/stats", timeout=5).json()
+    stats = control(thread, "GET", "/_sim/stats")
     thread.stop()
     # the properties are only worth something if requests got past parsing into the engine
     assert stats["spot_orders"].get("orders_placed", 0) > 0, stats

@@ -18,13 +18,19 @@ from simulator.feeds.candles import HOUR_MS, MINUTE_MS
 from simulator.server import SimConfig, SimulatorThread
 from simulator.spot.symbols import DEFAULT_SYMBOLS
 from tests.helpers import eventually
+from tests.integration.sim_support import control_headers
 
 SYMBOLS = DEFAULT_SYMBOLS[:2]  # BTCUSDT, ETHUSDT
 STEP_MS = 5_000
 
 
 def advance(sim: SimulatorThread, ms: int) -> None:
-    reply = requests.post(f"{sim.urls.base_url}/_sim/clock/advance", json={"ms": ms}, timeout=10)
+    reply = requests.post(
+        f"{sim.urls.base_url}/_sim/clock/advance",
+        json={"ms": ms},
+        headers=control_headers(sim),
+        timeout=10,
+    )
     reply.raise_for_status()
 
 
@@ -70,7 +76,12 @@ def test_a_simulator_follows_another_one_live(chain) -> None:
     for step in range(1, 37):  # three virtual minutes
         advance(upstream, STEP_MS)
         if step == 12:
-            requests.post(f"{upstream.urls.base_url}/_sim/ws/drop", json={"path": "/stream"})
+            requests.post(
+                f"{upstream.urls.base_url}/_sim/ws/drop",
+                json={"path": "/stream"},
+                headers=control_headers(upstream),
+                timeout=10,
+            )
             eventually(lambda: feed.reconnects >= 1 and feed.connected, what="a reconnect")
         eventually(lambda: received(upstream, feed), what=f"step {step} downstream")
         advance(downstream, STEP_MS)

@@ -12,7 +12,7 @@ from decimal import Decimal
 import requests
 
 from tests.conftest import REPO_ROOT
-from tests.integration.sim_support import start_sim, synced_client
+from tests.integration.sim_support import control, start_sim, synced_client
 
 D = Decimal
 
@@ -56,7 +56,7 @@ def test_reset_starts_over(tmp_path):
     try:
         client = synced_client(sim)
         client.order_market_buy(symbol="BTCUSDT", quantity="0.01")
-        requests.post(sim.urls.base_url + "/_sim/reset", timeout=5).raise_for_status()
+        control(sim, "POST", "/_sim/reset")
         assert client.get_all_orders(symbol="BTCUSDT") == []
         balances = {b["asset"]: b["free"] for b in client.get_account()["balances"]}
         assert balances == {"BTC": "1.00000000", "USDT": "100000.00000000"}
