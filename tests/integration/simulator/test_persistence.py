@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 from decimal import Decimal
+from pathlib import Path
 
 import requests
 
@@ -64,44 +66,79 @@ def test_reset_starts_over(tmp_path):
         sim.stop()
 
 
-def test_cli_prints_urls_and_keys_first_then_serves_until_sigterm(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "simulator",
-            "--port",
-            "0",
-            "--clock",
-            "virtual",
-            "--data-dir",
-            str(tmp_path),
-            "--balances",
-            "USDT=500,BTC=0.25",
-            "--api-key",
-            "k" * 64,
-            "--api-secret",
-            "s" * 64,
-        ],
+def simulator_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("TRADEDESK_")}
+    return subprocess.Popen(
+        [sys.executable, "-m", "simulator", "--port", "0", "--clock", "virtual", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=env,
+        env={**base, "PYTHONPATH": str(REPO_ROOT), **(env or {})},
     )
+
+
+def stop_cli(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def test_cli_prints_urls_key_and_keys_file_first_then_serves_until_sigterm(tmp_path):
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("s" * 64 + "\n")
+    data_dir = tmp_path / "sim"
+    process = simulator_cli(
+        "--data-dir", str(data_dir), "--balances", "USDT=500,BTC=0.25",
+        "--api-key", "k" * 64, "--api-secret-file", str(secret_file),
+    )  # fmt: skip
     try:
-        first = json.loads(process.stdout.readline())
-        assert first["api_key"] == "k" * 64 and first["api_secret"] == "s" * 64
+        line = process.stdout.readline()
+        first = json.loads(line)
+        assert first["api_key"] == "k" * 64 and "api_secret" not in first
+        assert "s" * 64 not in line  # the secret is never printed ...
+        keys = json.loads(Path(first["keys_file"]).read_text())
+        assert keys["api_secret"] == "s" * 64  # ... it is in the 0600 keys file
+        assert Path(first["keys_file"]) == data_dir / "keys.json"
         assert first["ws"].startswith("ws://127.0.0.1:") and first["ws"].endswith("/")
         assert requests.get(first["api_url"] + "/v3/ping", timeout=5).json() == {}
+        token = {"X-SIM-TOKEN": keys["control_token"]}
+        assert requests.get(first["rest"] + "/_sim/clock", headers=token, timeout=5).ok
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=15) == 0
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    state = json.loads((tmp_path / "state.json").read_text())
+        stop_cli(process)
+    state = json.loads((data_dir / "state.json").read_text())
     assert state["spot"]["balances"]["free"] == {"USDT": "500", "BTC": "0.25"}
+
+
+def test_cli_takes_the_secret_from_the_environment_never_from_argv(tmp_path):
+    secret = "e" * 64
+    process = simulator_cli("--api-key", "k" * 64, env={"TRADEDESK_SIM_API_SECRET": secret})
+    try:
+        first = json.loads(process.stdout.readline())
+        cmdline = Path(f"/proc/{process.pid}/cmdline").read_bytes()
+        assert secret.encode() not in cmdline
+        keys_file = Path(first["keys_file"])  # no data dir: a private temporary one
+        assert json.loads(keys_file.read_text())["api_secret"] == secret
+        assert stat.S_IMODE(keys_file.stat().st_mode) == 0o600
+        assert stat.S_IMODE(keys_file.parent.stat().st_mode) == 0o700
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+        assert not keys_file.parent.exists()  # removed at exit
+    finally:
+        stop_cli(process)
+
+
+def test_cli_has_no_secret_option_any_more():
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    run = subprocess.run(
+        [sys.executable, "-m", "simulator", "--api-key", "k" * 64, "--api-secret", "s" * 64],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+    )
+    assert run.returncode == 2 and "unrecognized arguments: --api-secret" in run.stderr
 
 
 def test_cli_refuses_bad_arguments_clearly():
