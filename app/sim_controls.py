@@ -32,18 +32,26 @@ def _call(method: str, path: str, body: dict[str, Any] | None = None) -> dict[st
     if simulator is None:
         raise SimControlError("No built-in simulator runs in this mode.")
     data = json.dumps(body).encode() if body is not None else None
+    headers = {"Content-Type": "application/json", "X-SIM-TOKEN": simulator.control_token}
     request = urllib.request.Request(
-        f"{simulator.urls.base_url}{path}", data=data, method=method,
-        headers={"Content-Type": "application/json"},
-    )  # fmt: skip
+        f"{simulator.urls.base_url}{path}", data=data, method=method, headers=headers
+    )
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
             return json.loads(response.read())
     except urllib.error.HTTPError as exc:
-        detail = exc.read().decode(errors="replace")
-        raise SimControlError(f"The simulator refused: {detail}") from None
+        raise SimControlError(f"The simulator refused: {_reason(exc)}") from None
     except OSError as exc:
         raise SimControlError(f"The simulator did not answer: {exc}") from None
+
+
+def _reason(exc: urllib.error.HTTPError) -> str:
+    """The `msg` of the simulator's {"code", "msg"} refusal, else the body as it came."""
+    detail = exc.read().decode(errors="replace")
+    try:
+        return str(json.loads(detail)["msg"])
+    except (ValueError, KeyError, TypeError):
+        return detail
 
 
 def balances() -> pd.DataFrame:

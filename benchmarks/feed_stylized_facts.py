@@ -106,8 +106,8 @@ def real_facts() -> dict:
 
 def synthetic_minutes(symbol: str, seed: int, days: int) -> pd.DataFrame:
     """``days`` of the synthetic feed's 1m history for one symbol, as a DataFrame."""
-    from simulator.feed import FeedSymbol
-    from simulator.synthetic import SyntheticFeed, SyntheticParams
+    from simulator.feeds.base import FeedSymbol
+    from simulator.feeds.synthetic import SyntheticFeed, SyntheticParams
 
     spec = FeedSymbol(
         symbol, Decimal("0.01"), Decimal("0.00001"), Decimal("60000"), Decimal("20000")
@@ -162,9 +162,9 @@ def timed(action) -> tuple[float, object]:
 
 def performance() -> dict:
     """Seconds for the things the exchange waits on, with the simulator's 10 default symbols."""
-    from simulator.feed import make_feed
-    from simulator.market import Market
-    from simulator.symbols import DEFAULT_SYMBOLS
+    from simulator.feeds.factory import make_feed
+    from simulator.feeds.market import Market
+    from simulator.spot.symbols import DEFAULT_SYMBOLS
 
     symbols = [s.feed_symbol() for s in DEFAULT_SYMBOLS]
     out: dict = {"symbols": len(symbols)}

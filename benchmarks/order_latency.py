@@ -88,7 +88,9 @@ def main() -> None:
         if args.exchange_latency_ms:
             fault = {"kind": "latency", "ms": args.exchange_latency_ms, "path": "/api/v3/order",
                      "count": None}  # fmt: skip
-            requests.post(f"{base}/_sim/faults", json=fault, timeout=10).raise_for_status()
+            headers = {"X-SIM-TOKEN": sim.control_token}
+            response = requests.post(f"{base}/_sim/faults", json=fault, headers=headers, timeout=10)
+            response.raise_for_status()
         bare_class = type("Bare", (AsyncClient,), endpoints.client_attributes())
         loop = asyncio.new_event_loop()
 

@@ -22,7 +22,7 @@ import websockets
 from binance import Client
 
 from simulator.server import SimConfig, SimulatorThread
-from simulator.symbols import DEFAULT_SYMBOLS
+from simulator.spot.symbols import DEFAULT_SYMBOLS
 
 KLINE_INTERVALS = ("1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import os
 import signal
 import sys
 import threading
@@ -23,12 +24,14 @@ from engine.settings import KLINE_INTERVALS, Settings, SettingsError, load_setti
 from engine.sim_process import SimulatorProcess, start_simulator
 
 LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"]
+SECRET_ENV = "TRADEDESK_SIM_API_SECRET"  # the attached simulator's secret, never on argv
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m engine",
+        allow_abbrev=False,  # "--api-secret S" must not be taken for --api-secret-file
         description=(
             "Run the tradedesk engine without the UI: it streams market data into DuckDB and "
             "executes orders. Options override TRADEDESK_* environment variables and "
@@ -59,7 +62,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     attach.add_argument("--rest-url", help="e.g. http://127.0.0.1:8765")
     attach.add_argument("--ws-url", help="e.g. ws://127.0.0.1:8765 (default: from --rest-url)")
     attach.add_argument("--api-key", help="the simulator's API key")
-    attach.add_argument("--api-secret", help="the simulator's API secret")
+    attach.add_argument(
+        "--api-secret-file", type=Path,
+        help=f"file holding the key's secret, or the simulator's keys.json (default ${SECRET_ENV})",
+    )  # fmt: skip
     return parser.parse_args(argv)
 
 
@@ -92,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(sig, lambda *_: stop.set())
     try:
         endpoints, credentials, simulator = connection(settings, args)
-    except (ValueError, RuntimeError) as exc:
+    except (ValueError, RuntimeError, OSError) as exc:
         print(f"Cannot connect: {exc}", file=sys.stderr)
         return 2
     try:
@@ -117,12 +123,25 @@ def connection(
         keys = EnvironmentCredentials().credentials_for(settings.mode)
         return endpoints_for(settings.mode), keys, None
     if args.rest_url:
-        if not (args.api_key and args.api_secret):
-            raise ValueError("--rest-url needs --api-key and --api-secret")
-        keys = Credentials(args.api_key, args.api_secret)
+        secret = attach_secret(args)
+        if not (args.api_key and secret):
+            raise ValueError(f"--rest-url needs --api-key and --api-secret-file (or ${SECRET_ENV})")
+        keys = Credentials(args.api_key, secret)
         return sim_endpoints(args.rest_url, args.ws_url), keys, None
     simulator = start_simulator(settings.data_dir / "sim", settings.sim_feed, settings.sim_seed)
     return simulator.endpoints, simulator.credentials, simulator
+
+
+def attach_secret(args: argparse.Namespace) -> str | None:
+    """The secret from --api-secret-file (the secret alone, or a simulator keys.json), else the
+    environment."""
+    if args.api_secret_file is None:
+        return os.environ.get(SECRET_ENV) or None
+    text = args.api_secret_file.read_text(encoding="utf-8").strip()
+    if text.startswith("{"):
+        secret = orjson.loads(text).get("api_secret")
+        return secret if isinstance(secret, str) else None
+    return text
 
 
 def _wait(engine: Engine, stop: threading.Event, run_for: float | None, every: float) -> None:

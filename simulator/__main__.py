@@ -1,7 +1,9 @@
 """`python -m simulator`: run the Binance-compatible simulator standalone.
 
-The first line on stdout is one JSON object with the URLs and the API key; the process then
-serves until SIGINT or SIGTERM, and saves the paper account before it exits.
+The first line on stdout is one JSON object with the URLs, the API key and the path of the keys
+file (0600) that holds the API secret and the control-plane token; secrets never go to stdout
+or argv. The process then serves until SIGINT or SIGTERM, and saves the paper account before it
+exits. Without --data-dir the keys file lives in a private temporary directory, removed at exit.
 """
 
 from __future__ import annotations
@@ -10,13 +12,17 @@ import argparse
 import asyncio
 import json
 import logging
+import os
+import shutil
 import signal
 import sys
+import tempfile
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from simulator.balances import parse_balances
+from simulator.core.keyfile import KEYS_FILE
 from simulator.server import SimConfig, Simulator
+from simulator.spot.balances import parse_balances
 
 
 def fee(text: str) -> Decimal:
@@ -36,16 +42,45 @@ def balances(text: str) -> dict[str, Decimal]:
         raise argparse.ArgumentTypeError(str(e)) from e
 
 
+SECRET_ENV = "TRADEDESK_SIM_API_SECRET"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def read_secret(path: Path) -> str:
+    """A secret file: the secret alone, or a simulator keys file (its "api_secret")."""
+    text = path.read_text(encoding="utf-8").strip()
+    if text.startswith("{"):
+        secret = json.loads(text).get("api_secret")
+        if not isinstance(secret, str):
+            raise ValueError(f"{path} has no api_secret")
+        return secret
+    return text
+
+
+def api_secret(args: argparse.Namespace) -> str | None:
+    if args.api_secret_file is not None:
+        return read_secret(args.api_secret_file)
+    return os.environ.get(SECRET_ENV) or None
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m simulator", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        prog="python -m simulator",
+        description=__doc__.splitlines()[0],
+        allow_abbrev=False,  # "--api-secret S" must not be taken for --api-secret-file
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0, help="0 picks a free port")
     p.add_argument("--data-dir", type=Path, help="where the paper account persists")
     p.add_argument("--feed", default="synthetic", help="synthetic | replay:PATH | live:URL")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--clock", choices=("wall", "virtual"), default="wall")
-    p.add_argument("--api-key", help="generated (and saved in the data dir) when absent")
-    p.add_argument("--api-secret")
+    p.add_argument("--api-key", help="generated (and saved in the keys file) when absent")
+    p.add_argument(
+        "--api-secret-file",
+        type=Path,
+        help=f"file holding the key's secret (or a {KEYS_FILE}); default ${SECRET_ENV}",
+    )
     p.add_argument(
         "--balances",
         type=balances,
@@ -66,7 +101,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def config_from(args: argparse.Namespace) -> SimConfig:
+def config_from(args: argparse.Namespace, keys_file: Path | None = None) -> SimConfig:
     return SimConfig(
         host=args.host,
         port=args.port,
@@ -75,7 +110,8 @@ def config_from(args: argparse.Namespace) -> SimConfig:
         seed=args.seed,
         clock=args.clock,
         api_key=args.api_key,
-        api_secret=args.api_secret,
+        api_secret=api_secret(args),
+        keys_file=keys_file,
         balances=args.balances,
         maker_fee=args.maker_fee,
         taker_fee=args.taker_fee,
@@ -101,11 +137,14 @@ async def serve(config: SimConfig) -> None:
         "fstream": urls.fstream_url,
         "ws_api": urls.ws_api_url,
         "api_key": sim.api_key.key,
-        "api_secret": sim.api_key.secret,
+        "keys_file": str(sim.secrets.path.resolve()) if sim.secrets and sim.secrets.path else None,
         "clock": config.clock,
         "feed": config.feed,
     }
     print(json.dumps(first_line), flush=True)
+    if config.host not in LOOPBACK:
+        print(f"simulator: serving on {config.host}, not loopback: whoever reaches it can "
+              "trade its paper account with the key", file=sys.stderr)  # fmt: skip
     try:
         await stop.wait()
     finally:
@@ -115,12 +154,16 @@ async def serve(config: SimConfig) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr)
+    scratch = None if args.data_dir else Path(tempfile.mkdtemp(prefix="tradedesk-sim-"))
     try:
-        config = config_from(args)
+        config = config_from(args, scratch / KEYS_FILE if scratch else None)
         asyncio.run(serve(config))
     except (ValueError, OSError) as e:
         print(f"simulator: {e}", file=sys.stderr)
         return 2
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
 

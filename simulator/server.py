@@ -4,42 +4,64 @@
     await sim.start(); ...; await sim.stop()
 
     with SimulatorThread(SimConfig()) as sim:        # from synchronous code (the app, tests)
-        sim.urls.api_url, sim.api_key.key
+        sim.urls.api_url, sim.api_key.key, sim.control_token   # the token: for /_sim/...
 
-Venues are found by name in VENUES ("module:Class"); a venue whose module does not exist yet
-is skipped, so USD-M futures (simulator.futures:FuturesVenue) joins by landing its module. The
-venue seam is described in simulator.context.
+The server builds the shared context (simulator.core) on a market (simulator.feeds) and
+installs the two venues, spot (simulator.spot) and USD-M futures (simulator.futures); the venue
+seam is described in simulator.core.context. Its secrets are in the data dir's keys.json
+(core/keyfile.py), the control plane is guarded (core/control_guard.py), and connections are
+bounded in number and idle time (core/connections.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
-import json
 import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
-from simulator.auth import ApiKey, KeyStore, generate_key
-from simulator.clock import Clock
-from simulator.context import SimContext
-from simulator.control import ControlPlane
-from simulator.faults import FaultBook
-from simulator.ratelimit import RateLimiter
-from simulator.store import StateStore
-from simulator.streams import DEFAULT_QUEUE_SIZE, StreamHub
-from simulator.symbols import DEFAULT_SYMBOLS, SymbolSpec, SymbolTable
+from simulator.core.auth import ApiKey, KeyStore
+from simulator.core.clock import Clock
+from simulator.core.connections import (
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_PER_IP,
+    ConnectionLimits,
+    LimitedSite,
+)
+from simulator.core.context import SimContext
+from simulator.core.control import ControlPlane
+from simulator.core.control_guard import control_guard
+from simulator.core.faults import FaultBook
+from simulator.core.keyfile import KEYS_FILE, SimSecrets, load_or_create, private_dir
+from simulator.core.ratelimit import RateLimiter
+from simulator.core.store import StateStore
+from simulator.core.streams import DEFAULT_QUEUE_SIZE, StreamHub
+from simulator.feeds.factory import make_feed
+from simulator.feeds.market import Market
+from simulator.futures.venue import FuturesVenue
+from simulator.spot.symbols import DEFAULT_SYMBOLS, SymbolSpec, SymbolTable
+from simulator.spot.venue import SpotVenue
 
 log = logging.getLogger("simulator")
-VENUES = ("simulator.spot_venue:SpotVenue", "simulator.futures:FuturesVenue")
-KEYS_FILE = "keys.json"
+# Longer than aiohttp's client keep-alive (15 s, python-binance's AsyncClient), so a pooled client
+# connection is always retired by the client first; short enough that idle and half-open sockets
+# cannot pile up (aiohttp's default keeps them for an hour).
+KEEPALIVE_TIMEOUT_S = 20.0
+
+
+class Venue(Protocol):
+    name: str
+
+    def install(self, ctx: SimContext, app: web.Application) -> None: ...
+    async def start(self, ctx: SimContext) -> None: ...
+    async def stop(self, ctx: SimContext) -> None: ...
 
 
 @dataclass
@@ -52,7 +74,8 @@ class SimConfig:
     clock: str = "wall"
     start_ms: int | None = None
     api_key: str | None = None
-    api_secret: str | None = None
+    api_secret: str | None = field(default=None, repr=False)
+    keys_file: Path | None = None  # default: data_dir/keys.json (in memory without a data dir)
     balances: dict[str, Decimal] = field(default_factory=lambda: {"USDT": Decimal(10000)})
     maker_fee: Decimal = Decimal("0.001")
     taker_fee: Decimal = Decimal("0.001")
@@ -63,9 +86,9 @@ class SimConfig:
     futures_orders_per_10s: int = 300
     send_queue_size: int = DEFAULT_QUEUE_SIZE
     symbols: tuple[SymbolSpec, ...] = DEFAULT_SYMBOLS
-    venues: tuple[str, ...] = VENUES
-    # (feed symbols, seed, start_ms, feed spec) -> Market; tests may inject a scripted market
-    market_factory: Callable[[list[Any], int, int, str], Any] | None = None
+    keepalive_timeout_s: float = KEEPALIVE_TIMEOUT_S
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    max_connections_per_ip: int = DEFAULT_MAX_PER_IP
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,45 +108,17 @@ class SimUrls:
         )
 
 
-def default_market(feed_symbols: list[Any], seed: int, start_ms: int, feed_spec: str) -> Any:
-    from simulator.feed import make_feed
-    from simulator.market import Market
-
-    return Market(make_feed(feed_spec, feed_symbols, seed, start_ms), feed_symbols)
-
-
-def load_venue(ref: str, config: SimConfig) -> Any | None:
-    module_name, _, class_name = ref.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as e:
-        if e.name == module_name:
-            return None
-        raise
-    venue_class = getattr(module, class_name)
-    if class_name == "SpotVenue":
-        return venue_class(config.balances, config.maker_fee, config.taker_fee)
-    return venue_class()
-
-
-def resolve_key(config: SimConfig) -> ApiKey:
-    """Given keys win; otherwise the data dir's saved keys; otherwise fresh ones (then saved)."""
+def resolve_secrets(config: SimConfig) -> SimSecrets:
+    """The API key and control token: given keys win, else the data dir's, else fresh ones."""
+    if bool(config.api_key) != bool(config.api_secret):
+        raise ValueError("give both the API key and its secret, or neither")
+    given = None
     if config.api_key and config.api_secret:
-        return ApiKey(config.api_key, config.api_secret)
-    if config.api_key or config.api_secret:
-        raise ValueError("give both --api-key and --api-secret, or neither")
-    path = config.data_dir / KEYS_FILE if config.data_dir else None
-    if path is not None and path.exists():
-        saved = json.loads(path.read_text(encoding="utf-8"))
-        return ApiKey(saved["api_key"], saved["api_secret"])
-    key = generate_key()
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(
-            json.dumps({"api_key": key.key, "api_secret": key.secret}), encoding="utf-8"
-        )
-        path.chmod(0o600)
-    return key
+        given = ApiKey(config.api_key, config.api_secret)
+    path = config.keys_file or (config.data_dir / KEYS_FILE if config.data_dir else None)
+    if config.data_dir is not None:
+        private_dir(config.data_dir)
+    return load_or_create(path, given)
 
 
 class Simulator:
@@ -133,49 +128,50 @@ class Simulator:
         self.config = config or SimConfig()
         self.ctx: SimContext | None = None
         self.urls: SimUrls | None = None
-        self.venues: list[Any] = []
+        self.venues: list[Venue] = []
         self._runner: web.AppRunner | None = None
         self._stepper: asyncio.Task[None] | None = None
+        self.secrets: SimSecrets | None = None
 
     @property
     def api_key(self) -> ApiKey:
-        assert self.ctx is not None, "start() first"
-        return self.ctx.api_key
+        assert self.secrets is not None, "start() first"
+        return self.secrets.api_key
 
-    def venue(self, name: str) -> Any:
-        return next(v for v in self.venues if v.name == name)
+    @property
+    def control_token(self) -> str:
+        """What a caller of /_sim/... sends in X-SIM-TOKEN."""
+        assert self.secrets is not None, "start() first"
+        return self.secrets.control_token
 
     def build(self) -> web.Application:
         cfg = self.config
         clock = Clock(cfg.clock, cfg.start_ms)
         symbols = SymbolTable(cfg.symbols)
-        factory = cfg.market_factory or default_market
-        feed_symbols = (
-            [s.feed_symbol() for s in symbols.specs.values()]
-            if factory is default_market
-            else list(symbols.specs.values())
+        feed_symbols = [s.feed_symbol() for s in symbols.specs.values()]
+        market = Market(
+            make_feed(cfg.feed, feed_symbols, cfg.seed, clock.market_ms()), feed_symbols
         )
-        market = factory(feed_symbols, cfg.seed, clock.market_ms(), cfg.feed)
-        key = resolve_key(cfg)
+        self.secrets = resolve_secrets(cfg)
+        key = self.secrets.api_key
         self.ctx = ctx = SimContext(
             clock=clock,
             market=market,
-            symbols=symbols,
             keys=KeyStore([key]),
-            api_key=key,
             limiter=RateLimiter(cfg.weight_limit, cfg.orders_per_10s),
             futures_limiter=RateLimiter(cfg.futures_weight_limit, cfg.futures_orders_per_10s),
             faults=FaultBook(cfg.seed),
             hub=StreamHub(cfg.send_queue_size),
             store=StateStore(cfg.data_dir),
-            data_dir=cfg.data_dir,
         )
-        app = web.Application(client_max_size=1024 * 1024)
-        for ref in cfg.venues:
-            venue = load_venue(ref, cfg)
-            if venue is not None:
-                venue.install(ctx, app)
-                self.venues.append(venue)
+        guard = control_guard(self.secrets.control_token, cfg.host)
+        app = web.Application(client_max_size=1024 * 1024, middlewares=[guard])
+        self.venues = [
+            SpotVenue(symbols, cfg.balances, cfg.maker_fee, cfg.taker_fee),
+            FuturesVenue(),
+        ]
+        for venue in self.venues:
+            venue.install(ctx, app)
         ControlPlane(ctx).install(app)
         return app
 
@@ -183,11 +179,15 @@ class Simulator:
         app = self.build()
         assert self.ctx is not None
         for venue in self.venues:
-            if hasattr(venue, "start"):
-                await venue.start(self.ctx)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
+            await venue.start(self.ctx)
+        cfg = self.config
+        self._runner = web.AppRunner(
+            app, shutdown_timeout=1.0, access_log=None, keepalive_timeout=cfg.keepalive_timeout_s
+        )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.config.host, self.config.port)
+        limits = ConnectionLimits(cfg.max_connections, cfg.max_connections_per_ip)
+        self.ctx.stats_sources["connections_refused"] = lambda: limits.refused
+        site = LimitedSite(self._runner, cfg.host, cfg.port, limits)
         await site.start()
         port = self._runner.addresses[0][1]
         self.urls = SimUrls.for_port(self.config.host, port)
@@ -217,12 +217,9 @@ class Simulator:
         self.ctx.cancel_held()
         await self.ctx.hub.close_all()
         for venue in reversed(self.venues):
-            if hasattr(venue, "stop"):
-                await venue.stop(self.ctx)
+            await venue.stop(self.ctx)
         self.ctx.store.flush()
-        close_market = getattr(self.ctx.market, "close", None)
-        if close_market is not None:
-            await close_market()  # a live feed runs its own thread; stop it with the server
+        await self.ctx.market.close()  # a live feed runs its own thread; stop it with the server
         runner, self._runner = self._runner, None
         await runner.cleanup()
 
@@ -246,6 +243,10 @@ class SimulatorThread:
     @property
     def api_key(self) -> ApiKey:
         return self.sim.api_key
+
+    @property
+    def control_token(self) -> str:
+        return self.sim.control_token
 
     def start(self, timeout: float = 15.0) -> SimulatorThread:
         if self._thread is not None:

@@ -9,10 +9,13 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-def eventually(check: Callable[[], T], timeout: float = 10.0, interval: float = 0.02) -> T:
+def eventually(
+    check: Callable[[], T], timeout: float = 10.0, interval: float = 0.02, what: str = ""
+) -> T:
     """Call `check` until it returns a truthy value or `timeout` passes; return that value.
 
-    `check` may also raise AssertionError while the condition does not hold yet.
+    `check` may also raise AssertionError while the condition does not hold yet; `what` names
+    the condition in the failure.
     """
     deadline = time.monotonic() + timeout
     last_error: AssertionError | None = None
@@ -24,7 +27,10 @@ def eventually(check: Callable[[], T], timeout: float = 10.0, interval: float = 
         except AssertionError as exc:
             last_error = exc
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s") from last_error
+            waited_for = f" ({what})" if what else ""
+            raise AssertionError(
+                f"condition not met within {timeout} s{waited_for}"
+            ) from last_error
         time.sleep(interval)
 
 

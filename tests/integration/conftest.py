@@ -39,7 +39,10 @@ def sim(tmp_path: Path) -> Iterator[SimulatorThread]:
 
 
 def sim_control(sim: SimulatorThread, method: str, path: str, body: object = None) -> object:
-    response = requests.request(method, sim.urls.base_url + path, json=body, timeout=10)
+    headers = {"X-SIM-TOKEN": sim.control_token}
+    response = requests.request(
+        method, sim.urls.base_url + path, json=body, headers=headers, timeout=10
+    )
     response.raise_for_status()
     return response.json()
 

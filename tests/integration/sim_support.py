@@ -4,7 +4,6 @@ simulator by subclassing (class attributes without `{}`, python-binance.md §4),
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -12,18 +11,6 @@ import requests
 from binance import AsyncClient, BinanceSocketManager, Client
 
 from simulator.server import SimConfig, SimulatorThread, SimUrls
-
-
-def eventually(predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.02) -> Any:
-    """Polls until `predicate()` is truthy; returns its value or fails after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(interval)
 
 
 def client_class(urls: SimUrls) -> type[Client]:
@@ -54,8 +41,15 @@ def start_sim(**overrides: Any) -> SimulatorThread:
     return SimulatorThread(config).start()
 
 
+def control_headers(sim: SimulatorThread) -> dict[str, str]:
+    """What a caller of the control plane sends: the simulator's own token."""
+    return {"X-SIM-TOKEN": sim.control_token}
+
+
 def control(sim: SimulatorThread, method: str, path: str, body: Any = None) -> Any:
-    response = requests.request(method, sim.urls.base_url + path, json=body, timeout=10)
+    response = requests.request(
+        method, sim.urls.base_url + path, json=body, headers=control_headers(sim), timeout=10
+    )
     response.raise_for_status()
     return response.json()
 

@@ -15,7 +15,9 @@ from app.runtime import get_runtime
 def sim_get(path: str) -> dict[str, Any]:
     simulator = get_runtime().simulator
     assert simulator is not None, "these tests run in sim mode"
-    with urllib.request.urlopen(f"{simulator.urls.base_url}{path}", timeout=5) as response:
+    headers = {"X-SIM-TOKEN": simulator.control_token}
+    request = urllib.request.Request(f"{simulator.urls.base_url}{path}", headers=headers)
+    with urllib.request.urlopen(request, timeout=5) as response:
         return json.loads(response.read())
 
 

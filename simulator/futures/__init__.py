@@ -1,0 +1,2 @@
+"""Binance USD-M futures: /fapi routes, positions and margin, funding, liquidation, algo orders,
+streams."""

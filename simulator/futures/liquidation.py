@@ -1,0 +1,64 @@
+"""USD-M liquidation: an isolated position whose margin falls to its maintenance margin, or the
+whole cross account when its margin balance does (largest maintenance margin first), is closed
+at its liquidation price by a LIQUIDATION order, its open orders expire."""
+
+from __future__ import annotations
+
+from simulator.futures import wire
+from simulator.futures.margin import ZERO
+from simulator.futures.order_types import Order
+from simulator.futures.orders import PlainOrders
+from simulator.futures.state import TradingState
+
+
+class Liquidator:
+    def __init__(self, state: TradingState, orders: PlainOrders) -> None:
+        self.state = state
+        self.orders = orders
+
+    def check(self) -> None:
+        account, marks = self.state.account, self.state.marks()
+        for symbol in account.open_symbols():
+            if account.isolated_breached(symbol, marks[symbol]):
+                self._liquidate(symbol)
+        while account.cross_breached(self.state.marks()):
+            self._liquidate(self._largest_cross())
+
+    def _largest_cross(self) -> str:
+        account, marks, specs = self.state.account, self.state.marks(), self.state.specs
+        return max(
+            account.cross_symbols(),
+            key=lambda s: specs[s].brackets.maintenance_margin(
+                account.positions[s].amount * marks[s]
+            ),
+        )
+
+    def _liquidate(self, symbol: str) -> None:
+        state = self.state
+        for order in state.orders.values():
+            if order.is_open and order.symbol == symbol:
+                self.orders.finish(order, "EXPIRED", expiry_reason="5")
+        position = state.account.position(symbol).amount
+        order = Order(
+            state.order_id(), f"autoclose-{state.now_ms}", symbol,
+            "SELL" if position > 0 else "BUY", "LIQUIDATION", "IOC", abs(position), ZERO,
+            False, state.now_ms, orig_type="LIQUIDATION",
+        )  # fmt: skip
+        state.orders[order.order_id] = order
+        state.emit(wire.order_trade_update(order, "NEW", state.now_ms))
+        fill = state.account.liquidate(symbol, state.marks(), state.now_ms)
+        order.price = fill.price
+        order.executed_qty = fill.qty
+        order.cum_quote = fill.qty * fill.price
+        order.realized_pnl = fill.outcome.realized_pnl
+        order.status = "FILLED"
+        order.update_time = state.now_ms
+        state.emit(
+            wire.order_trade_update(
+                order, "CALCULATED", state.now_ms, fill.qty, fill.price, fill.outcome.commission,
+                fill.outcome.realized_pnl, False, state.trade_id(),
+            )
+        )  # fmt: skip
+        state.emit(
+            wire.account_update(state.account, "ORDER", [symbol], state.marks(), state.now_ms)
+        )

@@ -1,0 +1,187 @@
+"""The USD-M paper exchange: one account, its plain and conditional orders, funding and
+liquidation, on the mark price path.
+
+Time only moves through `advance_to(now_ms)`, which walks every price point and every 8-hour
+funding time in order, so results do not depend on how often it is called. User-data events go
+to `state.listener`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from simulator.core.errors import ApiError
+from simulator.core.params import Params
+from simulator.futures import persistence, wire
+from simulator.futures.accounts import FuturesAccount
+from simulator.futures.algo import AlgoOrders
+from simulator.futures.funding import DEFAULT_FUNDING_RATE, Funding
+from simulator.futures.liquidation import Liquidator
+from simulator.futures.listen_keys import ListenKeys
+from simulator.futures.margin import MarginType
+from simulator.futures.marks import MarkPrices
+from simulator.futures.orders import PlainOrders
+from simulator.futures.state import Listener, TradingState
+from simulator.futures.symbols import FuturesSymbol
+
+
+class FuturesMatchingEngine:
+    def __init__(
+        self,
+        specs: tuple[FuturesSymbol, ...],
+        prices: MarkPrices,
+        now_ms: int,
+        funding_rate: Decimal = DEFAULT_FUNDING_RATE,
+    ) -> None:
+        self.funding_rate = funding_rate
+        self.listener: Listener | None = None  # user-data events
+        self.on_listen_key_closed: Callable[[str], None] = lambda key: None
+        self.reset({s.symbol: s for s in specs}, prices, now_ms)
+
+    def reset(self, specs: dict[str, FuturesSymbol], prices: MarkPrices, now_ms: int) -> None:
+        """Start over: an empty account on `prices` (events still go to the same listener)."""
+        self.state = TradingState(specs, prices, now_ms, FuturesAccount(specs), listener=self._emit)
+        self.orders = PlainOrders(self.state)
+        self.algos = AlgoOrders(self.state, self.orders)
+        self.orders.after_fill = self.algos.finish_for
+        self.liquidation = Liquidator(self.state, self.orders)
+        self.funding = Funding(self.state, self.funding_rate)
+        self.listen_keys = ListenKeys(self.state)
+        self.listen_keys.on_closed = lambda key: self.on_listen_key_closed(key)
+
+    def _emit(self, event: dict) -> None:
+        if self.listener is not None:
+            self.listener(event)
+
+    @property
+    def specs(self) -> dict[str, FuturesSymbol]:
+        return self.state.specs
+
+    @property
+    def account(self) -> FuturesAccount:
+        return self.state.account
+
+    @property
+    def prices(self) -> MarkPrices:
+        return self.state.prices
+
+    @property
+    def now_ms(self) -> int:
+        return self.state.now_ms
+
+    # ---- time ---------------------------------------------------------------------------
+    def advance_to(self, now_ms: int) -> None:
+        """Walk every price point and funding time in (now, now_ms], in time order."""
+        state = self.state
+        if now_ms <= state.now_ms:
+            return
+        steps: list[tuple[int, int, str, Decimal]] = [
+            (point.time_ms, 0, symbol, point.price)
+            for symbol, point in state.prices.points_between(state.now_ms, now_ms)
+        ]
+        steps += [(t, 1, "", Decimal(0)) for t in self.funding.times_until(now_ms)]
+        steps.sort(key=lambda step: (step[0], step[1]))
+        for time_ms, kind, symbol, price in steps:
+            state.now_ms = time_ms
+            if kind == 0:
+                self._on_price(symbol, price)
+            else:
+                self.funding.settle()
+                self.liquidation.check()
+        state.now_ms = now_ms
+        state.prices.forget_before(now_ms)
+        self.listen_keys.expire()
+
+    def set_price_now(self, symbol: str, price: Decimal) -> None:
+        """Script a symbol's price at the current time and react to it (fills, triggers, liq)."""
+        self.state.prices.set_price(symbol, self.state.now_ms, price)
+        self._on_price(symbol, price)
+
+    def _on_price(self, symbol: str, price: Decimal) -> None:
+        self.orders.match_resting(symbol, price)
+        self.algos.trigger(symbol, price)
+        self.liquidation.check()
+
+    # ---- account settings ---------------------------------------------------------------
+    def change_leverage(self, symbol: str, leverage: int) -> dict:
+        state = self.state
+        settings = state.account.set_leverage(symbol, leverage, state.mark_price(symbol))
+        now = state.now_ms
+        config = {"e": "ACCOUNT_CONFIG_UPDATE", "E": now, "T": now}
+        state.emit({**config, "ac": {"s": symbol, "l": settings.leverage}})
+        cap = state.specs[symbol].brackets.max_notional_at(settings.leverage)
+        return {"leverage": settings.leverage, "maxNotionalValue": f"{cap:f}", "symbol": symbol}
+
+    def change_margin_type(self, symbol: str, margin_type: str) -> dict:
+        try:
+            wanted = MarginType(margin_type)
+        except ValueError as e:
+            raise ApiError(-1130, "Data sent for parameter 'marginType' is not valid.") from e
+        self.state.account.set_margin_type(symbol, wanted, self.state.has_open(symbol))
+        return {"code": 200, "msg": "success"}
+
+    def deposit(self, amount: Decimal) -> None:
+        state = self.state
+        state.account.deposit(amount, state.now_ms)
+        state.emit(
+            wire.account_update(
+                state.account, "DEPOSIT", [], state.marks(), state.now_ms, balance_change=amount
+            )
+        )
+
+    # ---- views --------------------------------------------------------------------------
+    def position_risk(self, symbol: str | None) -> list[dict]:
+        state = self.state
+        marks = state.marks()
+        wanted = [symbol] if symbol else list(state.specs)
+        with_orders = {o.symbol for o in state.orders.values() if o.is_open}
+        return [
+            wire.position_risk(state.account.view(s, marks), state.now_ms)
+            for s in wanted
+            if state.account.position(s).amount != 0 or s in with_orders
+        ]
+
+    def account_info(self) -> dict:
+        margin = self.orders.open_order_margin()
+        return wire.account_v2(self.state.account, self.state.marks(), margin, self.state.now_ms)
+
+    def balances(self) -> list[dict]:
+        margin = self.orders.open_order_margin()
+        return wire.balance_v3(self.state.account, self.state.marks(), margin, self.state.now_ms)
+
+    def income(self, params: Params) -> list[dict]:
+        """GET /fapi/v1/income: the account's income entries, filtered (limit 100, at most 1000)."""
+        symbol, kind = params.text("symbol"), params.text("incomeType")
+        start, end = params.integer("startTime"), params.integer("endTime")
+        limit = min(params.integer("limit") or 100, 1000)
+        rows = [
+            i
+            for i in self.state.account.incomes
+            if (symbol is None or i.symbol == symbol)
+            and (kind is None or i.income_type == kind)
+            and (start is None or i.time >= start)
+            and (end is None or i.time <= end)
+        ]
+        return [i.to_wire() for i in rows[:limit]]
+
+    def premium_index(self, symbol: str) -> dict:
+        mark = self.state.mark_price(symbol)
+        next_funding = self.funding.next_time()
+        return {
+            "symbol": symbol,
+            "markPrice": f"{mark:f}",
+            "indexPrice": f"{mark:f}",
+            "estimatedSettlePrice": f"{mark:f}",
+            "lastFundingRate": f"{self.funding.rate_at(symbol, next_funding):.8f}",
+            "interestRate": "0.00010000",
+            "nextFundingTime": next_funding,
+            "time": self.state.now_ms,
+        }
+
+    # ---- persistence --------------------------------------------------------------------
+    def to_state(self) -> dict:
+        return persistence.dump(self.state, self.funding)
+
+    def load_state(self, saved: dict) -> None:
+        persistence.load(self.state, self.funding, saved)
