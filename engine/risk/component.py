@@ -33,9 +33,10 @@ from engine.risk.config import (
     parse_trading_config,
 )
 from engine.risk.correlation import DuckDBCorrelations
+from engine.risk.decision import RiskDecision, RiskSnapshot
 from engine.risk.kill_switch import peak_since_ms
-from engine.risk.rules import RiskDecision, RiskSnapshot, pre_trade_check
 from engine.risk.rules import check_leverage_setting as leverage_setting_decision
+from engine.risk.rules import pre_trade_check
 from engine.risk.switch_state import KillSwitchState
 from engine.risk.usage import limit_usage, write_risk_usage
 from engine.store.config_versions import load_latest_config, save_config_version

@@ -10,8 +10,11 @@ import duckdb
 
 from engine.models import MarketType
 from engine.risk.config import RiskConfig
+from engine.risk.correlation import SymbolKey
+from engine.risk.decision import ZERO, RiskSnapshot
 from engine.risk.kill_switch import daily_loss_limit, drawdown_limit
-from engine.risk.rules import ZERO, RiskSnapshot, SymbolKey, open_keys, price_of
+from engine.risk.rules import open_keys
+from engine.risk.sizing import price_of
 
 
 @dataclass(frozen=True)

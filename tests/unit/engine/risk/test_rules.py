@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from engine.commands import PlaceOrder
-from engine.models import MarketType, OrderType, Side
+from engine.models import MarketType, OpenOrder, OrderType, Side
 from engine.portfolio.valuation import HeldPosition
 from engine.risk.config import (
     CorrelationLimit,
@@ -21,14 +21,9 @@ from engine.risk.config import (
     TradingConfig,
 )
 from engine.risk.correlation import CorrelationResult, DuckDBCorrelations
+from engine.risk.decision import RiskRule, RiskSnapshot
 from engine.risk.kill_switch import KillSwitch, trip_by_hand
-from engine.risk.rules import (
-    OpenOrder,
-    RiskRule,
-    RiskSnapshot,
-    check_leverage_setting,
-    pre_trade_check,
-)
+from engine.risk.rules import check_leverage_setting, pre_trade_check
 from engine.risk.usage import LimitUsage, limit_usage
 from engine.store.schema import migrate
 
