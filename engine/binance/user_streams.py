@@ -103,6 +103,7 @@ async def spot_events(rest: BinanceRest) -> AsyncIterator[UserEvent]:
             event = spot_event(orjson.loads(raw))
             if event is not None:
                 yield event
+    raise StreamEnded("the exchange closed the spot user-data connection")
 
 
 def subscribe_request(rest: BinanceRest) -> dict[str, Any]:
@@ -183,6 +184,7 @@ async def futures_events(rest: BinanceRest) -> AsyncIterator[UserEvent]:
                     yield event
         finally:
             keepalive.cancel()
+    raise StreamEnded("the exchange closed the USD-M user-data connection")
 
 
 async def _keep_alive(rest: BinanceRest, key: str) -> None:
