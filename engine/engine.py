@@ -196,6 +196,7 @@ class Engine:
                 await component.stop()
             except Exception:  # keep stopping the rest
                 log.exception("Component %s failed to stop.", component.name)
+        await self.supervisor.cancel_all()  # what a component's stop itself started
         self.record(Level.INFO, EventKind.ENGINE_STOPPED, "Engine stopped.")
         if self._writer is not None and self._store is not None:
             await self._writer.flush()

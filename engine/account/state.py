@@ -11,9 +11,9 @@ checks every order again, so a check against a reading that is a moment old is s
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 
@@ -27,6 +27,9 @@ from engine.models import (
     Position,
     Side,
 )
+
+# What a write touched: the orders table, or balances, wallets, positions and settings.
+Part = Literal["orders", "holdings", "all"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class AccountReader:
         self._state: AccountState | None = None
         self._dirty = False
         self._refreshing: asyncio.Task[None] | None = None
+        self._stale: set[Part] = set()
         self.refreshes = 0
         self.synced = asyncio.Event()  # set once the tables hold the exchange's account
 
@@ -67,7 +71,9 @@ class AccountReader:
         self._state = self._read()
 
     async def stop(self) -> None:
-        self._ctx = None
+        self._ctx = None  # no refresh starts from now on
+        if self._refreshing is not None and not self._refreshing.done():
+            self._refreshing.cancel()
 
     def status(self) -> dict[str, Any]:
         return {"refreshes": self.refreshes}
@@ -78,8 +84,10 @@ class AccountReader:
             self._state = self._read()
         return self._state
 
-    def changed(self) -> None:
-        """Balances, positions or orders were written: read them again, in the background."""
+    def changed(self, part: Part = "all") -> None:
+        """A part was written (orders, or holdings, or anything): read it again, in the
+        background. Only the parts written are read again."""
+        self._stale.add(part)
         self._dirty = True
         if self._ctx is not None and (self._refreshing is None or self._refreshing.done()):
             self._refreshing = self._ctx.spawn(self._refresh(), "account-refresh")
@@ -100,7 +108,8 @@ class AccountReader:
     async def _refresh(self) -> None:
         while self._dirty:
             self._dirty = False
-            self._state = await asyncio.to_thread(self._read)
+            parts, self._stale = self._stale, set()
+            self._state = await asyncio.to_thread(self._reread, parts)
             self.refreshes += 1
 
     def _read(self) -> AccountState:
@@ -108,6 +117,15 @@ class AccountReader:
             raise RuntimeError("The account reader is not running.")
         with self._ctx.store.reader() as cur:
             return read_account(cur)
+
+    def _reread(self, parts: set[Part]) -> AccountState:
+        old = self._state
+        if old is None or "all" in parts or "holdings" in parts:
+            return self._read()  # holdings are most of the reading: read it all
+        if self._ctx is None:
+            raise RuntimeError("The account reader is not running.")
+        with self._ctx.store.reader() as cur:
+            return replace(old, open_orders=_open_orders(cur))
 
 
 def read_account(cur: duckdb.DuckDBPyConnection) -> AccountState:

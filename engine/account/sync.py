@@ -19,6 +19,7 @@ from engine.binance.errors import ExchangeError
 from engine.binance.user_streams import (
     Connected,
     FuturesAccount,
+    MalformedEvent,
     OrderEvent,
     SpotBalances,
     SubscriptionRefused,
@@ -245,6 +246,14 @@ class AccountSync:
         try:
             async for event in events():
                 await self._apply(market, event)
+        except MalformedEvent as exc:
+            # A frame that does not parse is reported, and the stream starts over with a
+            # reconcile: state stays right even if Binance changed a payload.
+            self._context.record(
+                Level.ERROR, EventKind.USER_STREAM_DOWN,
+                f"{market} user-data event not understood: {exc}; reconnecting.",
+            )  # fmt: skip
+            raise
         except SubscriptionRefused as exc:
             if exc.clock_skew:  # our clock drifted: measure it again before the retry
                 await self.venue.rest.sync_time()
@@ -282,7 +291,7 @@ class AccountSync:
 
     async def _write(self, work: Callable[[Any], Any]) -> Any:
         result = await self._context.store.write(work)
-        self.account.changed()  # balances or positions may have moved
+        self.account.changed("holdings")  # balances or positions may have moved
         return result
 
 

@@ -18,16 +18,18 @@ import hashlib
 import hmac
 import itertools
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 import orjson
 import websockets
+from pydantic import ValidationError
 
 from engine.binance.rest import BinanceRest
 from engine.binance.schemas import account, orders
+from engine.binance.schemas.common import SchemaError
 from engine.models import Balance, Fill, MarginBalance, MarketType, OrderUpdate, Position
 
 LISTEN_KEY_KEEPALIVE_S = 30 * 60.0
@@ -43,6 +45,19 @@ _request_ids = itertools.count(1)
 
 class StreamEnded(ConnectionError):
     """The exchange ended the subscription (terminated, key expired, refused)."""
+
+
+class MalformedEvent(StreamEnded):
+    """A frame did not parse into our types (a changed or broken payload)."""
+
+
+def _parsed(
+    parse: Callable[[dict[str, Any]], UserEvent | None], raw: str | bytes
+) -> UserEvent | None:
+    try:
+        return parse(orjson.loads(raw))
+    except (SchemaError, ValidationError, orjson.JSONDecodeError, KeyError, TypeError) as exc:
+        raise MalformedEvent(f"{type(exc).__name__}: {exc}".splitlines()[0][:300]) from exc
 
 
 @dataclass(frozen=True)
@@ -100,7 +115,7 @@ async def spot_events(rest: BinanceRest) -> AsyncIterator[UserEvent]:
         _check_subscribed(rest, answer)
         yield Connected(MarketType.SPOT)
         async for raw in ws:
-            event = spot_event(orjson.loads(raw))
+            event = _parsed(spot_event, raw)
             if event is not None:
                 yield event
     raise StreamEnded("the exchange closed the spot user-data connection")
@@ -179,7 +194,7 @@ async def futures_events(rest: BinanceRest) -> AsyncIterator[UserEvent]:
         try:
             yield Connected(MarketType.FUTURES)
             async for raw in ws:
-                event = futures_event(orjson.loads(raw))
+                event = _parsed(futures_event, raw)
                 if event is not None:
                     yield event
         finally:

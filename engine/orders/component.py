@@ -301,7 +301,9 @@ class Orders:
     # --- futures settings and positions ---------------------------------------------------------
 
     async def close_position(self, command: ClosePosition) -> Reply:
-        position = self.account.state().position(command.symbol)
+        # Not the hot path: read the position with every write so far (a fill may have just
+        # opened it).
+        position = (await self.account.refreshed()).position(command.symbol)
         if position is None:
             return _reply(
                 command, False, f"There is no open {command.symbol} position.", "desk.no_position"

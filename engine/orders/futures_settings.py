@@ -76,7 +76,7 @@ class FuturesSettings:
             holdings.set_symbol_setting(con, symbol, stamp, leverage=applied)
             con.execute("UPDATE positions SET leverage = ? WHERE symbol = ?", [applied, symbol])
 
-        await self.recorder.write(work)
+        await self.recorder.write(work, "holdings")
         return applied
 
     async def set_leverage(self, command: SetLeverage) -> Reply:
@@ -101,7 +101,8 @@ class FuturesSettings:
             return _reply(command, False, message, code)
         margin, stamp = command.margin_type.value, now_ms()
         await self.recorder.write(
-            lambda con: holdings.set_symbol_setting(con, command.symbol, stamp, margin_type=margin)
+            lambda con: holdings.set_symbol_setting(con, command.symbol, stamp, margin_type=margin),
+            "holdings",
         )
         words = "isolated" if margin == "ISOLATED" else "cross"
         return _reply(command, True, f"{command.symbol} now uses {words} margin.", margin=margin)

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from engine.account.state import AccountReader
+from engine.account.state import AccountReader, Part
 from engine.clock import now_ms
 from engine.context import EngineContext
 from engine.models import Fill, MarketType, OrderStatus, OrderUpdate
@@ -45,10 +45,10 @@ class OrderRecorder:
             raise RuntimeError("The order recorder is not running.")
         return self._batcher
 
-    def write(self, work: Callable[[Any], None]) -> asyncio.Future[None]:
+    def write(self, work: Callable[[Any], None], part: Part = "orders") -> asyncio.Future[None]:
         """Queue a write of the trading tables; the account is read again once it lands."""
         future = self.batcher.submit(work)
-        future.add_done_callback(lambda _: self.account.changed())
+        future.add_done_callback(lambda _: self.account.changed(part))
         return future
 
     def pending(self, row: dict[str, Any]) -> asyncio.Future[None]:

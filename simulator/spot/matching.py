@@ -356,7 +356,9 @@ class SpotMatchingEngine:
         self, order: Order, exec_type: str, fill: Fill | None = None, orig_client_id: str = ""
     ) -> None:
         now, execution_id = self.clock.now_ms(), self.store.execution_id()
-        self._emit(execution_report(order, now, exec_type, fill, orig_client_id, execution_id))
+        self._emit(
+            execution_report(order, now, exec_type, fill, orig_client_id, execution_id=execution_id)
+        )
 
     def _emit(self, event: dict[str, Any]) -> None:
         for listener in list(self.listeners):

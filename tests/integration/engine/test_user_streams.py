@@ -48,3 +48,29 @@ def test_a_user_stream_closed_by_the_exchange_comes_back(connected_engine, sim):
     assert sim_control(sim, "POST", "/_sim/ws/drop", {"path": "/fstream/private"})["dropped"]
     eventually(lambda: account.reconciliations > before, timeout=10, what="reconcile after")
     eventually(lambda: account.stream_state.get("futures") == "connected", timeout=10)
+
+
+def test_order_events_arrive_through_the_stream_without_a_restart(connected_engine, sim):
+    """Every executionReport and ORDER_TRADE_UPDATE parses: a spot and a futures order and
+    their cancels reach the engine as stream events, with no stream restart on the way (a
+    payload the engine cannot read would restart the stream and show up here)."""
+    from decimal import Decimal
+
+    from engine.commands import CancelOrder, PlaceOrder
+
+    engine = connected_engine
+    account = part(engine, AccountSync)
+    eventually(lambda: account.reconciliations >= 3)
+    for market, price in (("spot", "50000"), ("futures", "50000")):
+        order = PlaceOrder(actor="a", market=market, symbol="BTCUSDT", side="BUY",
+                           order_type="LIMIT", quantity=Decimal("0.002"), price=Decimal(price),
+                           time_in_force="GTC")  # fmt: skip
+        placed = engine.submit(order).result(10)
+        assert placed.ok, placed.message
+        cancel = CancelOrder(actor="a", market=market, symbol="BTCUSDT",
+                             client_order_id=placed.data["client_order_id"])  # fmt: skip
+        assert engine.submit(cancel).result(10).ok
+    eventually(lambda: account.last_event_ms.keys() >= {"spot", "futures"}, timeout=10)
+    tasks = {t["name"]: t for t in engine.status()["tasks"]}
+    assert tasks["user-stream-spot"]["restarts"] == 0, tasks["user-stream-spot"]
+    assert tasks["user-stream-futures"]["restarts"] == 0, tasks["user-stream-futures"]
