@@ -12,6 +12,7 @@ start in this order and stop in reverse:
     kill-switch    limits on every valuation, the switch's action, proven at the exchange
     account        user-data streams and reconciliation (updates -> orders' recorder)
     preferences    favourites
+    monitor        health metrics, alert rules, incidents and their delivery
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from engine.engine import Engine
 from engine.guard import KillSwitchGuard
 from engine.market.component import MarketData
 from engine.market.prices import LivePrices
+from engine.monitor.component import Monitor
+from engine.monitor.health import HealthSources
 from engine.orders.component import Orders
 from engine.orders.recorder import OrderRecorder
 from engine.portfolio.component import Portfolio
@@ -52,8 +55,9 @@ def build_engine(
     orders = Orders(venue, prices, account, risk, recorder)
     guard = KillSwitchGuard(switch, risk, orders, portfolio, account)
     sync = AccountSync(venue, orders, account, portfolio)
+    monitor = Monitor(HealthSources(venue, market, sync, account, prices, risk), recorder)
     components: list[Component] = [
         venue, account, market, portfolio, risk, orders, guard, sync,
-        PreferencesComponent(venue),
+        PreferencesComponent(venue), monitor,
     ]  # fmt: skip
     return Engine(settings, components)

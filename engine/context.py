@@ -7,16 +7,43 @@ is assembled (engine/assembly.py). This is the one interface they share with the
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from engine.commands import Command, Reply
-from engine.events import EventKind, Level
+from engine.events import Event, EventKind, Level
 from engine.settings import Settings
 from engine.store.database import Store
 from engine.store.writer import BatchWriter
 
 C = TypeVar("C", bound=Command)
 TaskFactory = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class TaskHealth:
+    name: str
+    state: str
+    restarts: int
+    last_error: str
+
+
+@dataclass(frozen=True)
+class CoreHealth:
+    """The engine's own health: its loop, command queue, database writer and tasks."""
+
+    loop_lag_ms: float
+    queue_depth: int
+    queue_capacity: int
+    commands_handled: int
+    writer_pending_rows: int
+    write_lag_ms: float
+    last_flush_ms: float
+    events_pending: int
+    tasks: tuple[TaskHealth, ...]
+
+
+EventListener = Callable[[Event], None]
 
 
 class EngineContext(Protocol):
@@ -32,6 +59,12 @@ class EngineContext(Protocol):
     def record(
         self, level: Level, kind: EventKind, message: str, data: Mapping[str, Any] | None = None
     ) -> None: ...
+
+    def on_event(self, listener: EventListener) -> None:
+        """Call `listener` with every event recorded from now on (on the engine loop)."""
+        ...
+
+    def core_health(self) -> CoreHealth: ...
 
     def supervise(self, name: str, factory: TaskFactory) -> None: ...
 

@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from engine.commands import Command, CommandQueue, GetStatus, Handle, Ping, Reply
-from engine.context import Component, TaskFactory
+from engine.context import Component, CoreHealth, EventListener, TaskFactory, TaskHealth
 from engine.events import EventKind, EventLog, Level
 from engine.settings import Settings
 from engine.store.database import Store
@@ -232,6 +232,9 @@ class Engine:
         """
         self.events.record(level, kind, message, data)
 
+    def on_event(self, listener: EventListener) -> None:
+        self.events.subscribe(listener)
+
     async def _write_events(self) -> None:
         events = self.events.take()
         if not events or self._store is None:
@@ -322,6 +325,21 @@ class Engine:
             if key in venue:
                 status[key] = venue[key]
         return status
+
+    def core_health(self) -> CoreHealth:
+        writer = self._writer
+        return CoreHealth(
+            loop_lag_ms=self.loop_lag_ms,
+            queue_depth=self.commands.depth(),
+            queue_capacity=self.commands.maxsize,
+            commands_handled=self.commands_handled,
+            writer_pending_rows=writer.pending() if writer else 0,
+            write_lag_ms=writer.lag_ms() if writer else 0.0,
+            last_flush_ms=writer.last_flush_ms if writer else 0.0,
+            events_pending=self.events.pending(),
+            tasks=tuple(TaskHealth(t.name, t.state, t.restarts, t.last_error)
+                        for t in self.supervisor.tasks.values()),
+        )  # fmt: skip
 
     def _core_status(self) -> dict[str, Any]:
         writer = self._writer

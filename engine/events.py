@@ -56,6 +56,10 @@ class EventKind(StrEnum):
     KILL_SWITCH_RESET = "kill_switch.reset"
     KILL_SWITCH_ACTION = "kill_switch.action"
     KILL_SWITCH_LEFTOVER = "kill_switch.leftover"  # still open at the exchange after the action
+    ALERT_OPENED = "alert.opened"
+    ALERT_RESOLVED = "alert.resolved"
+    ALERT_SETTINGS = "alert.settings"  # a rule or a channel changed
+    ALERT_ACKNOWLEDGED = "alert.acknowledged"
 
 
 # What a trader is told about at once, in every open session.
@@ -66,6 +70,8 @@ TOAST_KINDS: frozenset[EventKind] = frozenset(
         EventKind.KILL_SWITCH_TRIPPED,
         EventKind.KILL_SWITCH_RESET,
         EventKind.KILL_SWITCH_LEFTOVER,
+        EventKind.ALERT_OPENED,
+        EventKind.ALERT_RESOLVED,
     }
 )
 
@@ -92,6 +98,11 @@ class EventLog:
         self._ids = itertools.count(first_id)
         self.failed_writes = 0
         self.dropped = 0
+        self._listeners: list[Callable[[Event], None]] = []
+
+    def subscribe(self, listener: Callable[[Event], None]) -> None:
+        """Call `listener` with each event as it is recorded; a failing listener is logged."""
+        self._listeners.append(listener)
 
     def start_ids_after(self, last_id: int) -> None:
         """Continue numbering after the newest stored event (ids are ours, not a sequence)."""
@@ -109,6 +120,11 @@ class EventLog:
             del self._unwritten[:overflow]
             self.dropped += overflow
             log.error("%d events could not be written and were dropped.", overflow)
+        for listener in self._listeners:
+            try:
+                listener(event)
+            except Exception:  # a listener must not stop the recording of events
+                log.exception("An event listener failed on %s.", kind)
         return event
 
     def take(self) -> list[Event]:

@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     command_timeout_s: float = Field(15.0, gt=0, le=300)
     request_timeout_s: float = Field(10.0, gt=0, le=120, description="one REST request")
     status_refresh_s: float = Field(2.0, gt=0, le=60)
+    monitor_tick_s: float = Field(1.0, gt=0, le=60, description="alert rules evaluated")
+    monitor_sample_s: float = Field(10.0, gt=0, le=3600, description="health metrics stored")
+    monitor_keep_days: float = Field(2.0, gt=0, le=365, description="metrics kept this long")
+    alert_attempts: int = Field(4, ge=1, le=20, description="tries per alert and channel")
+    alert_retry_s: float = Field(2.0, gt=0, le=600, description="first wait between tries")
     sim_seed: int = Field(7, description="seed of the simulator's synthetic feed")
     sim_feed: str = Field("synthetic", description="synthetic | replay:PATH | live:URL")
     # Attach to an already running exchange instead of the built-in simulator (sim mode only).

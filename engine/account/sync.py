@@ -61,6 +61,7 @@ class AccountSync:
         self.reconcile_every_s = reconcile_every_s
         self.reconciliations = 0
         self.stream_state: dict[str, str] = {}
+        self.down_since_ms: dict[str, int] = {}  # market -> since when its stream is not up
         self.last_event_ms: dict[str, int] = {}
         self._position_changed_at: dict[str, float] = {}  # symbol -> monotonic time of the event
         self._lock = asyncio.Lock()
@@ -242,7 +243,7 @@ class AccountSync:
 
     async def _stream(self, market: str, events: EventSource) -> None:
         """Reconcile once connected (the stream was down until now), then apply events."""
-        self.stream_state[market] = "connecting"
+        self._set_state(market, "connecting")
         try:
             async for event in events():
                 await self._apply(market, event)
@@ -259,11 +260,18 @@ class AccountSync:
                 await self.venue.rest.sync_time()
             raise
         finally:
-            self.stream_state[market] = "reconnecting"
+            self._set_state(market, "reconnecting")
+
+    def _set_state(self, market: str, state: str) -> None:
+        self.stream_state[market] = state
+        if state == "connected":
+            self.down_since_ms.pop(market, None)
+        else:
+            self.down_since_ms.setdefault(market, now_ms())
 
     async def _apply(self, market: str, event: UserEvent) -> None:
         if isinstance(event, Connected):
-            self.stream_state[market] = "connected"
+            self._set_state(market, "connected")
             await self.reconcile(f"{market} user stream connected")
             return
         self.last_event_ms[market] = now_ms()

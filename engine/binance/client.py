@@ -51,6 +51,7 @@ from engine.models import MarketType
 T = TypeVar("T")
 REQUEST_TIMEOUT_S = 10.0
 LATENCY_SAMPLES = 500
+RECENT_REQUESTS = 20_000  # the rolling window's memory: minutes of traffic at the weight limit
 
 
 @dataclass
@@ -60,12 +61,23 @@ class EndpointStats:
     errors: int = 0
 
 
+@dataclass(frozen=True)
+class Request:
+    """One REST request as the rolling window keeps it."""
+
+    at: float  # monotonic seconds
+    endpoint: str  # "POST /api/v3/order"
+    latency_ms: float
+    error_code: str | None
+
+
 @dataclass
 class RequestMetrics:
-    """What the Status page shows about REST traffic."""
+    """What the Status page and the monitor know about REST traffic."""
 
     endpoints: dict[str, EndpointStats] = field(default_factory=dict)
     errors_by_code: Counter[str] = field(default_factory=Counter)
+    recent: deque[Request] = field(default_factory=lambda: deque(maxlen=RECENT_REQUESTS))
     used_weight_1m: int = 0
     time_offset_ms: int = 0
     last_time_sync: float = 0.0
@@ -74,9 +86,20 @@ class RequestMetrics:
         stats = self.endpoints.setdefault(endpoint, EndpointStats())
         stats.calls += 1
         stats.latencies_ms.append(latency_ms)
+        self.recent.append(Request(time.monotonic(), endpoint, latency_ms, error_code))
         if error_code is not None:
             stats.errors += 1
             self.errors_by_code[error_code] += 1
+
+    def since(self, seconds: float) -> list[Request]:
+        """The requests of the last `seconds` (as far as the window remembers), oldest first."""
+        cutoff = time.monotonic() - seconds
+        newest_first = []
+        for request in reversed(self.recent):
+            if request.at < cutoff:
+                break
+            newest_first.append(request)
+        return newest_first[::-1]
 
 
 def bind_client(endpoints: Endpoints) -> type[AsyncClient]:
@@ -142,7 +165,7 @@ class GatedAsyncClient(AsyncClient):
         if isinstance(error, RateLimited) and error.code == -1015:
             self.gate.hold_new_orders(market, error.retry_after or 10.0)
         elif isinstance(error, RateLimited):
-            self.gate.close_for(error.retry_after or 60.0, error.reason)
+            self.gate.close_for(error.retry_after or 60.0, error.reason, error.http_status or 429)
         if isinstance(error, TemporaryError):
             self.gate.breaker(market, group).failure(time.time())
         else:

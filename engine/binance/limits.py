@@ -210,6 +210,8 @@ class RequestGate:
         self.closed_reason = ""
         self.new_orders_closed_until: dict[str, float] = {}
         self.rate_limit_hits = 0
+        self.last_limit_status = 0  # 429 (slow down) or 418 (banned): the latest one
+        self.last_limit_at = 0.0
 
     def budget(self, market: str) -> WeightBudget:
         return self._budgets.setdefault(
@@ -267,8 +269,9 @@ class RequestGate:
             self.new_orders_closed_until.get(market, 0.0), until
         )
 
-    def close_for(self, seconds: float, reason: str) -> None:
+    def close_for(self, seconds: float, reason: str, status: int = 429) -> None:
         """After a 429/418: send nothing at all until `seconds` have passed."""
         self.rate_limit_hits += 1
+        self.last_limit_status, self.last_limit_at = status, self._clock()
         self.closed_until = max(self.closed_until, self._clock() + seconds)
         self.closed_reason = reason

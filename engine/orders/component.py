@@ -161,7 +161,8 @@ class Orders:
         self._context.record(
             Level.WARNING, EventKind.ORDER_REFUSED,
             f"{command.side} {command.symbol}: {message}",
-            {"actor": command.actor, "code": code},
+            {"actor": command.actor, "code": code, "symbol": command.symbol,
+             "market": str(command.market)},
         )  # fmt: skip
         return _reply(command, False, message, code, status=OrderStatus.REJECTED.value, sent=False)
 
@@ -250,7 +251,8 @@ class Orders:
         code, message = exchange_refusal(exc, "the order")
         self._context.record(
             Level.WARNING, EventKind.ORDER_REJECTED, f"{command.side} {command.symbol}: {message}",
-            {"actor": command.actor, "client_order_id": client_id, "code": code},
+            {"actor": command.actor, "client_order_id": client_id, "code": code,
+             "symbol": command.symbol, "market": str(command.market)},
         )  # fmt: skip
         return _reply(
             command, False, message, code,

@@ -38,7 +38,7 @@ from engine.risk.kill_switch import peak_since_ms
 from engine.risk.rules import check_leverage_setting as leverage_setting_decision
 from engine.risk.rules import pre_trade_check
 from engine.risk.switch_state import KillSwitchState
-from engine.risk.usage import limit_usage, write_risk_usage
+from engine.risk.usage import LimitUsage, limit_usage, write_risk_usage
 from engine.store.config_versions import load_latest_config, save_config_version
 from engine.venue import Venue
 
@@ -70,6 +70,7 @@ class Risk:
         self.config = RiskConfig()
         self.trading = TradingConfig()
         self._peak_since_reset: Decimal | None = None
+        self.usage: tuple[LimitUsage, ...] = ()  # of every limit, at the latest valuation
         self._ctx: EngineContext | None = None
 
     async def start(self, ctx: EngineContext) -> None:
@@ -156,6 +157,7 @@ class Risk:
         """Keep the peak since the last reset, and publish the use of every limit."""
         self._peak_since_reset = self._peak(valuation.equity)
         usage = limit_usage(self.config, self.snapshot(valuation))
+        self.usage = tuple(usage)
         await self._context.store.write(lambda con: write_risk_usage(con, usage, now_ms()))
 
     async def rearm_peak(self) -> None:

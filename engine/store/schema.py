@@ -126,13 +126,40 @@ MIGRATIONS: tuple[Migration, ...] = (
                 asset VARCHAR NOT NULL, amount DECIMAL(38, 18) NOT NULL)""",
         ),
     ),
+    Migration(
+        6,
+        "monitoring: health metrics over time, alert rules and channels, incidents, deliveries",
+        (
+            """CREATE TABLE metrics (
+                time BIGINT NOT NULL, name VARCHAR NOT NULL, subject VARCHAR NOT NULL,
+                value DOUBLE NOT NULL)""",
+            """CREATE TABLE alert_rules (
+                rule VARCHAR PRIMARY KEY, enabled BOOLEAN NOT NULL, severity VARCHAR NOT NULL,
+                params JSON NOT NULL, updated_by VARCHAR NOT NULL, updated BIGINT NOT NULL)""",
+            """CREATE TABLE alert_channels (
+                id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, service VARCHAR NOT NULL,
+                masked_url VARCHAR NOT NULL, min_severity VARCHAR NOT NULL,
+                enabled BOOLEAN NOT NULL, sealed BOOLEAN NOT NULL, plain_url VARCHAR,
+                updated_by VARCHAR NOT NULL, updated BIGINT NOT NULL)""",
+            """CREATE TABLE incidents (
+                id BIGINT PRIMARY KEY, rule VARCHAR NOT NULL, subject VARCHAR NOT NULL,
+                severity VARCHAR NOT NULL, title VARCHAR NOT NULL, message VARCHAR NOT NULL,
+                opened BIGINT NOT NULL, last_seen BIGINT NOT NULL, count BIGINT NOT NULL,
+                resolved BIGINT, resolution VARCHAR, acknowledged_by VARCHAR,
+                acknowledged BIGINT, first_tally BIGINT)""",
+            """CREATE TABLE alert_deliveries (
+                time BIGINT NOT NULL, channel VARCHAR NOT NULL, incident BIGINT NOT NULL,
+                kind VARCHAR NOT NULL, attempt INTEGER NOT NULL, ok BOOLEAN NOT NULL,
+                error VARCHAR NOT NULL, duration_ms DOUBLE NOT NULL)""",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
 TABLES = (
     "klines", "tickers", "mark_prices", "orders", "fills", "balances", "positions", "equity",
     "events", "config_versions", "symbol_settings", "funding", "symbols", "valuation",
-    "risk_usage",
+    "risk_usage", "metrics", "alert_rules", "alert_channels", "incidents", "alert_deliveries",
 )  # fmt: skip
 
 

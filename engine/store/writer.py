@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import operator
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -65,17 +66,30 @@ class BatchWriter:
         self._buffers = {spec.name: UpsertBuffer(spec) for spec in specs}
         self.rows_written = 0
         self.flushes = 0
+        self.last_flush_ms = 0.0
+        self._oldest_pending: float | None = None  # monotonic time the oldest waiting row came
+        self._oldest_in_flight: float | None = None
 
     def add(self, spec: TableSpec, row: Sequence[Any]) -> None:
         self._buffers[spec.name].add(row)
+        if self._oldest_pending is None:
+            self._oldest_pending = time.monotonic()
 
     def add_many(self, spec: TableSpec, rows: Sequence[Sequence[Any]]) -> None:
         self._buffers[spec.name].add_many(rows)
+        if rows and self._oldest_pending is None:
+            self._oldest_pending = time.monotonic()
 
     def pending(self) -> int:
         return sum(len(b) for b in self._buffers.values())
 
+    def lag_ms(self) -> float:
+        """How long the oldest row not yet in the database has waited (0 when none waits)."""
+        oldest = [t for t in (self._oldest_in_flight, self._oldest_pending) if t is not None]
+        return (time.monotonic() - min(oldest)) * 1000 if oldest else 0.0
+
     def _take_all(self) -> list[tuple[UpsertBuffer, list[Sequence[Any]]]]:
+        self._oldest_in_flight, self._oldest_pending = self._oldest_pending, None
         return [(buffer, rows) for buffer in self._buffers.values() if (rows := buffer.take())]
 
     def _write(
@@ -91,14 +105,21 @@ class BatchWriter:
         """Write everything buffered; return the number of rows written."""
         batches = self._take_all()
         if not batches:
+            self._oldest_in_flight = None
             return 0
-        written = await self._store.write(self._write(batches))
+        started = time.perf_counter()
+        try:
+            written = await self._store.write(self._write(batches))
+        finally:
+            self._oldest_in_flight = None
+        self.last_flush_ms = (time.perf_counter() - started) * 1000
         self._count(written)
         return written
 
     def flush_sync(self) -> int:
         """Same as `flush`, for callers outside the event loop (benchmarks, shutdown)."""
         batches = self._take_all()
+        self._oldest_in_flight = None
         if not batches:
             return 0
         written = self._store.write_sync(self._write(batches))

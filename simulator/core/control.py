@@ -7,7 +7,8 @@
     GET    /_sim/faults                     the faults still armed
     POST   /_sim/faults                     one fault (see core/faults.py), returned with its id
     DELETE /_sim/faults                     disarms every fault
-    POST   /_sim/ws/drop                    {"path": "/ws"} closes matching WebSocket connections
+    POST   /_sim/ws/drop                    {"path": "/ws", "refuse_ms": 0} closes matching
+                                            WebSocket connections (and refuses new ones for ms)
                                             (every path: /ws, /stream, /ws-api, /fstream/...)
     GET    /_sim/stats                      requests by endpoint, rejections by code, orders, ...
 Venues add their own (spot: GET/POST /_sim/balances; futures: POST /_sim/futures/...), reading
@@ -104,10 +105,14 @@ class ControlPlane:
         return web.json_response({"faults": []})
 
     async def drop_ws(self, request: web.Request) -> web.Response:
-        path = (await json_body(request)).get("path", "")
+        body = await json_body(request)
+        path = body.get("path", "")
         if not isinstance(path, str):
             return bad_request("'path' must be a string prefix such as /ws or /ws-api")
-        return web.json_response({"dropped": self.ctx.hub.drop(path)})
+        refuse_ms = _ms(body | {"ms": body.get("refuse_ms", 0)}, 0)
+        if refuse_ms is None or refuse_ms > 3_600_000:
+            return bad_request("'refuse_ms' must be an integer from 0 to 3600000")
+        return web.json_response({"dropped": self.ctx.hub.drop(path, refuse_ms)})
 
     async def stats(self, request: web.Request) -> web.Response:
         ctx = self.ctx

@@ -63,6 +63,7 @@ class StreamHub:
         self.validators: dict[str, Callable[[str], bool]] = {}
         self.messages_sent = 0
         self.slow_drops = 0
+        self._refusing: dict[str, float] = {}  # path prefix -> monotonic time it takes again
 
     # ---- publishing ---------------------------------------------------------------------
     def subscribed(self, namespace: str) -> list[str]:
@@ -148,6 +149,10 @@ class StreamHub:
     ) -> web.WebSocketResponse:
         """Upgrade `request`, subscribe the connection to `names`, answer its messages with
         `on_text` until it closes."""
+        if self._refused(request.path):
+            return web.json_response(  # type: ignore[return-value]
+                {"code": -1001, "msg": "Internal error; the stream is not available."}, status=503
+            )
         ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=MAX_MESSAGE_BYTES)
         await ws.prepare(request)
         conn = Connection(ws, namespace, request.path, combined, asyncio.Queue(self.queue_size))
@@ -267,12 +272,24 @@ class StreamHub:
         if not conn.ws.closed:
             await conn.ws.close()
 
-    def drop(self, path_prefix: str = "") -> int:
-        """Closes every connection whose path starts with `path_prefix` (a fault)."""
+    def drop(self, path_prefix: str = "", refuse_ms: int = 0) -> int:
+        """Closes every connection whose path starts with `path_prefix` (a fault); for
+        `refuse_ms` after, a new connection there is refused with a 503 (an outage)."""
+        if refuse_ms:
+            self._refusing[path_prefix] = time.monotonic() + refuse_ms / 1000
         chosen = [c for c in self.connections if c.path.startswith(path_prefix)]
         for conn in chosen:
             self._drop(conn)
         return len(chosen)
+
+    def _refused(self, path: str) -> bool:
+        now = time.monotonic()
+        for prefix, until in list(self._refusing.items()):
+            if now >= until:
+                del self._refusing[prefix]
+            elif path.startswith(prefix):
+                return True
+        return False
 
     async def close_all(self) -> None:
         for conn in list(self.connections):

@@ -1,0 +1,1 @@
+"""Monitoring and alerts: health sampled into DuckDB, alert rules, incidents, delivery."""
