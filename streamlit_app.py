@@ -29,6 +29,7 @@ pages = {
     ],
     "System": [
         page("app_pages/status.py", "Status", ":material/monitor_heart:", "status"),
+        page("app_pages/alerts.py", "Alerts", ":material/notifications:", "alerts"),
         page("app_pages/settings.py", "Settings", ":material/settings:", "settings"),
         page("app_pages/explore.py", "Explore", ":material/database:", "explore"),
     ],

@@ -265,3 +265,14 @@ def _x_column(frame: pd.DataFrame, numeric: list[str]) -> str | None:
 
 def _is_text(column: pd.Series) -> bool:
     return pd.api.types.is_string_dtype(column) or pd.api.types.is_object_dtype(column)
+
+
+def metric_lines(samples: pd.DataFrame, title: str, height: int = 240) -> go.Figure:
+    """One line per (metric, subject) over time. `samples`: time, name, subject, value."""
+    fig = go.Figure()
+    for (name, subject), series in samples.groupby(["name", "subject"], sort=True):
+        label = subject if samples["name"].nunique() == 1 else f"{name} {subject}"
+        fig.add_scatter(x=series["time"], y=series["value"], mode="lines",
+                        name=html.escape(str(label)))  # fmt: skip
+    fig.update_layout(title={"text": html.escape(title), "font": {"size": 14}})
+    return _layout(fig, height)

@@ -3,6 +3,8 @@
 import streamlit as st
 
 from app import commands, queries
+from app.components.health_charts import health_charts
+from app.components.incidents import open_incidents
 from app.components.status import (
     connection_metrics,
     engine_metrics,
@@ -25,6 +27,8 @@ def live_status() -> None:
         return
     engine_metrics(reply.data)
     connection_metrics(reply.data)
+    st.subheader("Alerts")
+    open_incidents(can_acknowledge=True)
     unavailable = (reply.data.get("venue") or {}).get("unavailable_markets") or {}
     for market, reason in unavailable.items():
         st.warning(f"The {plain(market)} market is unavailable: {plain(reason)}")
@@ -51,3 +55,6 @@ def live_status() -> None:
 
 
 live_status()
+
+st.subheader("Health over time")
+health_charts()

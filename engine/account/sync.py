@@ -65,6 +65,8 @@ class AccountSync:
         self.last_event_ms: dict[str, int] = {}
         self._position_changed_at: dict[str, float] = {}  # symbol -> monotonic time of the event
         self._lock = asyncio.Lock()
+        self._positions_reading: asyncio.Task[None] | None = None
+        self._positions_moved_again = False
         self._ctx: EngineContext | None = None
 
     async def start(self, ctx: EngineContext) -> None:
@@ -296,6 +298,31 @@ class AccountSync:
         await self._write(work)
         if event.reason == FUNDING_REASON:
             self._context.spawn(self._sync_funding(), "funding-sync")
+        elif event.positions:
+            self._read_positions_soon()
+
+    def _read_positions_soon(self) -> None:
+        """An event moved a position: read the exchange's own figures for it (the liquidation
+        price and margin are not in the event). One reading at a time; moves meanwhile are
+        covered by one more."""
+        if self._positions_reading is not None and not self._positions_reading.done():
+            self._positions_moved_again = True
+            return
+        self._positions_reading = self._context.spawn(self._read_positions(), "positions-read")
+
+    async def _read_positions(self) -> None:
+        while True:
+            self._positions_moved_again = False
+            asked_at = time.monotonic()
+            try:
+                positions = await self.venue.rest.futures_positions()
+            except ExchangeError:  # the periodic reconcile reads them again
+                return
+            streamed = self.positions_changed_since(asked_at)
+            await self._write(lambda con, p=positions, k=streamed: holdings.upsert_positions(
+                con, p, now_ms(), replace_all=True, keep=k))  # fmt: skip
+            if not self._positions_moved_again:
+                return
 
     async def _write(self, work: Callable[[Any], Any]) -> Any:
         result = await self._context.store.write(work)

@@ -327,15 +327,13 @@ class MarketFeed:
             track = self._tracks.get((spec.symbol, spec.interval))
             if track is not None:
                 self._on_kline(track, kline_row_from_ws(market, data))
-        elif spec.kind == "ticker":
-            row = ticker_row_from_ws(market, data)
-            self.sinks.add(TICKERS, row)
-            self._price(row[1], row[2])
-        elif spec.kind == "tickers":
-            rows = ticker_rows_from_ws(market, data)
+        elif spec.kind in ("ticker", "tickers"):
+            rows = ticker_rows_from_ws(market, data) if spec.kind == "tickers" else [
+                ticker_row_from_ws(market, data)]  # fmt: skip
             self.sinks.add_many(TICKERS, rows)
-            for row in rows:
-                self._price(row[1], row[2])
+            if self.market is MarketType.SPOT:  # USD-M prices are marks, never a last trade
+                for row in rows:
+                    self._price(row[1], row[2])
         elif spec.kind == "mark":
             row = mark_price_row_from_ws(data)
             self.sinks.add(MARK_PRICES, row)

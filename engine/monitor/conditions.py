@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from engine.monitor.health import Health
+from engine.monitor.health import Health, StreamHealth
 from engine.monitor.rules import RuleSettings, Severity
 
 
@@ -27,25 +27,29 @@ Condition = Callable[[Health, RuleSettings], Findings]
 
 
 def stream_stale(health: Health, settings: RuleSettings) -> Findings:
+    """One incident per connection (a drop silences all its streams at once), naming them."""
     after_s = settings.param("after_s")
     found: Findings = {}
+    silent: dict[str, list[StreamHealth]] = {}
     for s in health.streams:
-        subject = f"{s.market} {s.stream}"
         if s.stream == "user data":
             if not s.connected and (s.down_s or 0) > after_s:
-                found[subject] = Finding(
+                found[f"{s.market} user data"] = Finding(
                     f"The {s.market} user-data stream is down for {s.down_s:.0f} s: fills and "
                     "balance changes arrive late (the desk reconciles when it is back)."
                 )
-            continue
-        if s.age_s is not None and s.age_s > after_s:
-            found[subject] = Finding(
-                f"{s.market} {s.stream}: no message for {s.age_s:.0f} s (limit {after_s:g} s); "
-                f"{s.reconnects} reconnects so far.",
-                tally=s.reconnects,
-            )
-        elif s.age_s is None and s.stale:
-            found[subject] = Finding(f"{s.market} {s.stream}: no message since it was asked for.")
+        elif (s.age_s is not None and s.age_s > after_s) or (s.age_s is None and s.stale):
+            silent.setdefault(s.market, []).append(s)
+    for market, streams in silent.items():
+        of_market = sum(1 for s in health.streams if s.market == market and s.stream != "user data")
+        longest = max((s.age_s or 0.0) for s in streams)
+        names = ", ".join(s.stream for s in streams[:6]) + (" ..." if len(streams) > 6 else "")
+        reconnects = max(s.reconnects for s in streams)
+        found[f"{market} market data"] = Finding(
+            f"{len(streams)} of {of_market} {market} streams silent (up to {longest:.0f} s, "
+            f"limit {after_s:g} s): {names}. {reconnects} reconnects so far.",
+            tally=reconnects,
+        )
     return found
 
 
@@ -130,10 +134,14 @@ def liquidation_near(health: Health, settings: RuleSettings) -> Findings:
         if away <= distance:
             side = "long" if p.amount > 0 else "short"
             found[p.symbol if p.side == "BOTH" else f"{p.symbol} {p.side}"] = Finding(
-                f"{p.symbol} {side} {abs(p.amount)}: mark {p.mark}, liquidation at "
-                f"{p.liquidation} ({away:.2f} % away, alert within {shown:g} %)."
+                f"{p.symbol} {side} {_plain(abs(p.amount))}: mark {_plain(p.mark)}, liquidation "
+                f"at {_plain(p.liquidation)} ({away:.2f} % away, alert within {shown:g} %)."
             )
     return found
+
+
+def _plain(number: Decimal) -> str:
+    return f"{number.normalize():f}"
 
 
 def clock_offset(health: Health, settings: RuleSettings) -> Findings:

@@ -51,8 +51,9 @@ def test_a_silent_stream_and_a_down_user_stream_are_stale():
     down = StreamHealth("spot", "user data", False, None, False, 0, down_s=40.0)
     health = replace(CALM, streams=(silent, down))
     found = findings("stream_stale", health, after_s=30)
-    silent_words = found["futures btcusdt@markPrice@1s"]
-    assert silent_words.startswith("futures btcusdt@markPrice@1s: no message for 45 s (limit 30 s)")
+    assert found["futures market data"] == (
+        "1 of 1 futures streams silent (up to 45 s, limit 30 s): btcusdt@markPrice@1s. "
+        "3 reconnects so far.")
     assert "down for 40 s" in found["spot user data"]
     assert findings("stream_stale", health, after_s=60) == {}
 
