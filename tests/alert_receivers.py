@@ -96,8 +96,9 @@ def smtp_server() -> Iterator[Mailbox]:
     port = _free_port()
     controller = Controller(_Collect(box), hostname="127.0.0.1", port=port)
     controller.start()
-    box.url = (f"mailto://127.0.0.1:{port}?from=desk@example.com&to=ops@example.com"
-               "&mode=insecure&cto=2")  # fmt: skip
+    box.url = (
+        f"mailto://127.0.0.1:{port}?from=desk@example.com&to=ops@example.com&mode=insecure&cto=2"
+    )
     try:
         yield box
     finally:

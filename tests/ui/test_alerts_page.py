@@ -32,10 +32,16 @@ def test_a_channel_is_added_tested_and_shown_masked(app_env):
         [channel] = monitor_queries.channels()
         assert channel.name == "ops hook" and not channel.sealed
         button(at, "Send test").click().run()
-        eventually(lambda: hook.titles() == ["[tradedesk sim] Test: ops hook"], timeout=15,
-                   what="the test message")  # fmt: skip
-        eventually(lambda: db("SELECT ok FROM alert_deliveries") == [(True,)], timeout=10,
-                   what="the attempt recorded")  # fmt: skip
+        eventually(
+            lambda: hook.titles() == ["[tradedesk sim] Test: ops hook"],
+            timeout=15,
+            what="the test message",
+        )
+        eventually(
+            lambda: db("SELECT ok FROM alert_deliveries") == [(True,)],
+            timeout=10,
+            what="the attempt recorded",
+        )
         at.run()
         deliveries = next(d.value for d in at.dataframe if "attempt" in d.value.columns)
         assert list(deliveries["kind"]) == ["test"] and bool(deliveries["ok"].iloc[0])
@@ -77,8 +83,9 @@ def test_a_rule_is_changed_and_a_bad_value_is_refused_by_the_engine(app_env):
 
 def test_an_incident_shows_on_status_and_is_acknowledged_there(app_env):
     assert commands.trip_kill_switch("alerts check").ok
-    eventually(lambda: not monitor_queries.open_incidents().empty, timeout=15,
-               what="the incident stored")  # fmt: skip
+    eventually(
+        lambda: not monitor_queries.open_incidents().empty, timeout=15, what="the incident stored"
+    )
     at = open_app("app_pages/status.py")
     assert not at.exception
     assert any("CRITICAL" in m.value and "Kill switch tripped" in m.value for m in at.markdown)

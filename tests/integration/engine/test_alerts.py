@@ -36,8 +36,11 @@ class Desk:
 
     def rule(self, name: str, **params: float) -> None:
         spec = RULES[name]
-        reply = self.engine.submit(SaveAlertRule(actor="admin", rule=name, enabled=True,
-                                                 severity=spec.severity, params=params))  # fmt: skip
+        reply = self.engine.submit(
+            SaveAlertRule(
+                actor="admin", rule=name, enabled=True, severity=spec.severity, params=params
+            )
+        )
         assert reply.result(10).ok
 
     def settle(self, ticks: int = 5) -> None:
@@ -51,6 +54,13 @@ def titles_with(hook: Webhook, words: str) -> list[str]:
     return [t for t in hook.titles() if words in t]
 
 
+def told(hook: Webhook, words: str) -> list[str]:
+    """The titles with `words`; none yet fails with what did arrive (for `eventually`)."""
+    found = titles_with(hook, words)
+    assert found, f"nothing with {words!r} among {hook.titles()}"
+    return found
+
+
 def subjects_with(mail: Mailbox, words: str) -> list[str]:
     return [s for s in mail.subjects() if words in s]
 
@@ -62,10 +72,11 @@ def desk(tmp_path: Path) -> Iterator[Desk]:
     engine.start()
     try:
         with webhook() as hook, smtp_server() as mail:
-            for name, url, severity in (("ops hook", hook.url, "info"),
-                                        ("ops mail", mail.url, "warning")):  # fmt: skip
-                command = SaveAlertChannel(actor="admin", name=name, url=url,
-                                           min_severity=severity)  # fmt: skip
+            for name, url, severity in (
+                ("ops hook", hook.url, "info"),
+                ("ops mail", mail.url, "warning"),
+            ):
+                command = SaveAlertChannel(actor="admin", name=name, url=url, min_severity=severity)
                 assert engine.submit(command).result(10).ok
             eventually(lambda: _user_streams_up(engine), timeout=15, what="user streams up")
             yield Desk(engine, sim, hook, mail)
@@ -82,8 +93,11 @@ def _user_streams_up(engine: Engine) -> bool:
 def test_a_dropped_market_stream_alerts_once_and_resolves_once(desk: Desk):
     desk.rule("stream_stale", after_s=2, clear_s=0.5)  # streams tick every second
     sim_control(desk.sim, "POST", "/_sim/ws/drop", {"path": "/stream", "refuse_ms": 3000})
-    eventually(lambda: titles_with(desk.hook, "RESOLVED: Stream stale: spot market data"),
-               timeout=30, what="the resolution")  # fmt: skip
+    eventually(
+        lambda: told(desk.hook, "RESOLVED: Stream stale: spot market data"),
+        timeout=30,
+        what="the resolution",
+    )
     desk.settle()
     assert titles_with(desk.hook, "Stream stale: spot market data") == [
         "[tradedesk sim] WARNING: Stream stale: spot market data",
@@ -91,20 +105,32 @@ def test_a_dropped_market_stream_alerts_once_and_resolves_once(desk: Desk):
     ]
     opened = next(m for m in desk.hook.received if "WARNING: Stream stale" in m["title"])
     assert "spot streams silent" in opened["message"] and "btcusdt@kline_1m" in opened["message"]
-    eventually(lambda: len(subjects_with(desk.mail, "Stream stale: spot market data")) == 2,
-               timeout=15, what="both mails")  # fmt: skip
+    eventually(
+        lambda: len(subjects_with(desk.mail, "Stream stale: spot market data")) == 2,
+        timeout=15,
+        what="both mails",
+    )
 
 
 def test_a_429_storm_is_one_incident_with_its_count(desk: Desk):
     desk.rule("rate_limited", window_s=1, clear_s=0.5)
-    sim_control(desk.sim, "POST", "/_sim/faults",
-                {"kind": "rate_limit", "retry_after": 1, "path": "/api/v3/", "count": 3})  # fmt: skip
+    sim_control(
+        desk.sim,
+        "POST",
+        "/_sim/faults",
+        {"kind": "rate_limit", "retry_after": 1, "path": "/api/v3/", "count": 3},
+    )
     for _ in range(3):  # each order meets a 429 (or the closed gate) and is refused
-        order = PlaceOrder(actor="alice", market="spot", symbol="BTCUSDT", side="BUY",
-                           order_type="MARKET", quantity=Decimal("0.001"))  # fmt: skip
+        order = PlaceOrder(
+            actor="alice",
+            market="spot",
+            symbol="BTCUSDT",
+            side="BUY",
+            order_type="MARKET",
+            quantity=Decimal("0.001"),
+        )
         desk.engine.submit(order).result(10)
-    eventually(lambda: titles_with(desk.hook, "RESOLVED: Rate limited"), timeout=20,
-               what="the resolution")  # fmt: skip
+    eventually(lambda: told(desk.hook, "RESOLVED: Rate limited"), timeout=20, what="the resolution")
     desk.settle()
     assert titles_with(desk.hook, "Rate limited") == [
         "[tradedesk sim] WARNING: Rate limited (429/418)",
@@ -112,23 +138,31 @@ def test_a_429_storm_is_one_incident_with_its_count(desk: Desk):
     ]
     opened = next(m for m in desk.hook.received if "WARNING: Rate limited" in m["title"])
     assert "Binance answered 429: too many requests" in opened["message"]
-    eventually(lambda: len(subjects_with(desk.mail, "Rate limited")) == 2, timeout=15,
-               what="both mails")  # fmt: skip
+    eventually(
+        lambda: len(subjects_with(desk.mail, "Rate limited")) == 2, timeout=15, what="both mails"
+    )
 
 
 def test_the_kill_switch_is_critical_with_its_reason_and_resolves_on_reset(desk: Desk):
     desk.rule("kill_switch", clear_s=0)
     trip = TripKillSwitch(actor="alice", reason="manual stop before the FOMC", roles=("trader",))
     assert desk.engine.submit(trip).result(10).ok
-    eventually(lambda: subjects_with(desk.mail, "CRITICAL: Kill switch tripped"), timeout=15,
-               what="the mail")  # fmt: skip
-    body = desk.mail.body(desk.mail.subjects().index("[tradedesk sim] CRITICAL: Kill switch "
-                                                     "tripped"))  # fmt: skip
+    eventually(
+        lambda: subjects_with(desk.mail, "CRITICAL: Kill switch tripped"),
+        timeout=15,
+        what="the mail",
+    )
+    body = desk.mail.body(
+        desk.mail.subjects().index("[tradedesk sim] CRITICAL: Kill switch tripped")
+    )
     assert "tripped by alice: manual stop before the FOMC." in body
     reset = ResetKillSwitch(actor="root", roles=("admin",))
     assert desk.engine.submit(reset).result(10).ok
-    eventually(lambda: subjects_with(desk.mail, "RESOLVED: Kill switch tripped"), timeout=15,
-               what="the resolution")  # fmt: skip
+    eventually(
+        lambda: subjects_with(desk.mail, "RESOLVED: Kill switch tripped"),
+        timeout=15,
+        what="the resolution",
+    )
     desk.settle()
     assert titles_with(desk.hook, "Kill switch") == [
         "[tradedesk sim] CRITICAL: Kill switch tripped",
@@ -140,19 +174,35 @@ def test_a_price_move_toward_liquidation_alerts(desk: Desk):
     desk.rule("liquidation_near", distance_pct=2, clear_s=0)
     isolated = SetMarginType(actor="alice", symbol="BTCUSDT", margin_type="ISOLATED")
     assert desk.engine.submit(isolated).result(10).ok
-    opened = PlaceOrder(actor="alice", market="futures", symbol="BTCUSDT", side="BUY",
-                        order_type="MARKET", quantity=Decimal("0.05"), leverage=20)  # fmt: skip
+    opened = PlaceOrder(
+        actor="alice",
+        market="futures",
+        symbol="BTCUSDT",
+        side="BUY",
+        order_type="MARKET",
+        quantity=Decimal("0.05"),
+        leverage=20,
+    )
     reply = desk.engine.submit(opened).result(10)
     assert reply.ok, reply.message
     position = eventually(lambda: _liquidation(desk.engine), timeout=15, what="a liquidation price")
     entry, liquidation = position
     near = (liquidation * Decimal("1.01")).quantize(Decimal("0.1"))
     sim_control(desk.sim, "POST", "/_sim/futures/price", {"symbol": "BTCUSDT", "price": str(near)})
-    eventually(lambda: titles_with(desk.hook, "CRITICAL: Liquidation near: BTCUSDT"), timeout=20,
-               what="the alert")  # fmt: skip
-    sim_control(desk.sim, "POST", "/_sim/futures/price", {"symbol": "BTCUSDT", "price": str(entry.quantize(Decimal("0.1")))})
-    eventually(lambda: titles_with(desk.hook, "RESOLVED: Liquidation near: BTCUSDT"), timeout=20,
-               what="the resolution")  # fmt: skip
+    eventually(
+        lambda: told(desk.hook, "CRITICAL: Liquidation near: BTCUSDT"), timeout=20, what="the alert"
+    )
+    sim_control(
+        desk.sim,
+        "POST",
+        "/_sim/futures/price",
+        {"symbol": "BTCUSDT", "price": str(entry.quantize(Decimal("0.1")))},
+    )
+    eventually(
+        lambda: told(desk.hook, "RESOLVED: Liquidation near: BTCUSDT"),
+        timeout=20,
+        what="the resolution",
+    )
     desk.settle()
     assert len(titles_with(desk.hook, "Liquidation near")) == 2
     alert = next(m for m in desk.hook.received if "CRITICAL: Liquidation near" in m["title"])
@@ -171,8 +221,14 @@ def _liquidation(engine: Engine) -> tuple[Decimal, Decimal] | None:
 def _round_trips(engine: Engine, count: int) -> list[float]:
     took = []
     for _ in range(count):
-        order = PlaceOrder(actor="alice", market="spot", symbol="BTCUSDT", side="BUY",
-                           order_type="MARKET", quantity=Decimal("0.001"))  # fmt: skip
+        order = PlaceOrder(
+            actor="alice",
+            market="spot",
+            symbol="BTCUSDT",
+            side="BUY",
+            order_type="MARKET",
+            quantity=Decimal("0.001"),
+        )
         started = time.perf_counter()
         assert engine.submit(order).result(10).ok
         took.append(time.perf_counter() - started)
@@ -188,8 +244,11 @@ def test_a_slow_or_unreachable_notifier_does_not_slow_orders(desk: Desk):
             command = SaveAlertChannel(actor="admin", name=name, url=url, min_severity="info")
             assert desk.engine.submit(command).result(10).ok
         with_alerts = _round_trips(desk.engine, 10)
-        eventually(lambda: len(titles_with(desk.hook, "Order filled")) >= 20, timeout=20,
-                   what="every fill told")  # fmt: skip
+        eventually(
+            lambda: len(titles_with(desk.hook, "Order filled")) >= 20,
+            timeout=20,
+            what="every fill told",
+        )
     # Were delivery on the engine loop, every order would wait on the slow post (5 s).
     assert max(with_alerts) < 2.5
     assert statistics.median(with_alerts) <= 3 * statistics.median(baseline) + 0.05

@@ -21,8 +21,10 @@ from engine.risk.usage import LimitUsage
 CALM = Health(
     time_ms=0,
     core=CoreHealth(0.1, 0, 1000, 0, 0, 0.0, 0.0, 0, ()),
-    streams=(StreamHealth("spot", "btcusdt@kline_1m", True, 0.4, False, 0),
-             StreamHealth("spot", "user data", True, 12.0, False, 0)),
+    streams=(
+        StreamHealth("spot", "btcusdt@kline_1m", True, 0.4, False, 0),
+        StreamHealth("spot", "user data", True, 12.0, False, 0),
+    ),
     endpoints=(),
     errors_by_code={},
     new_orders_1m=0,
@@ -33,7 +35,7 @@ CALM = Health(
     kill_switch=KillSwitchHealth(False, "", None, None),
     limits=(),
     positions=(),
-)  # fmt: skip
+)
 
 
 def findings(rule: str, health: Health, **params: float) -> dict[str, str]:
@@ -53,15 +55,19 @@ def test_a_silent_stream_and_a_down_user_stream_are_stale():
     found = findings("stream_stale", health, after_s=30)
     assert found["futures market data"] == (
         "1 of 1 futures streams silent (up to 45 s, limit 30 s): btcusdt@markPrice@1s. "
-        "3 reconnects so far.")
+        "3 reconnects so far."
+    )
     assert "down for 40 s" in found["spot user data"]
     assert findings("stream_stale", health, after_s=60) == {}
 
 
 def test_weight_breakers_and_the_clock():
-    health = replace(CALM, weights=(WeightHealth("spot", 5000, 6000),),
-                     breakers={"spot account": "open", "spot orders": "closed"},
-                     clock_offset_ms=-2500)  # fmt: skip
+    health = replace(
+        CALM,
+        weights=(WeightHealth("spot", 5000, 6000),),
+        breakers={"spot account": "open", "spot orders": "closed"},
+        clock_offset_ms=-2500,
+    )
     assert findings("weight_high", health)["spot"] == (
         "spot: 5000 of 6000 request weight used this minute (83 %, alert at 80 %)."
     )
@@ -93,5 +99,5 @@ def test_kill_switch_loss_limits_and_liquidation():
     )
     assert list(findings("loss_limits", health)) == ["daily loss"]
     assert findings("liquidation_near", health) == {
-        "BTCUSDT": "BTCUSDT long 0.5: mark 100, liquidation at 97 (3.00 % away, alert "
-                        "within 5 %)."}  # fmt: skip
+        "BTCUSDT": "BTCUSDT long 0.5: mark 100, liquidation at 97 (3.00 % away, alert within 5 %)."
+    }

@@ -18,9 +18,14 @@ FAST = RetryPolicy(attempts=3, first_wait_s=0.05, max_wait_s=0.2)
 
 def target(channel_id: str, url: str, min_severity: Severity = Severity.INFO) -> Target:
     checked = check_url(url)
-    channel = Channel(id=channel_id, name=channel_id, service=checked.service,
-                      masked_url=checked.masked, min_severity=min_severity,
-                      sealed=checked.has_secret)  # fmt: skip
+    channel = Channel(
+        id=channel_id,
+        name=channel_id,
+        service=checked.service,
+        masked_url=checked.masked,
+        min_severity=min_severity,
+        sealed=checked.has_secret,
+    )
     return Target(channel, url)
 
 
@@ -67,8 +72,12 @@ def test_a_failing_channel_is_retried_and_every_attempt_is_reported():
             eventually(lambda: len(attempts.seen) == 4, timeout=10, what="the next one sent")
         finally:
             dispatcher.close()
-    assert [(a.attempt, a.ok) for a in attempts.seen] == [(1, False), (2, False), (3, False),
-                                                          (1, True)]  # fmt: skip
+    assert [(a.attempt, a.ok) for a in attempts.seen] == [
+        (1, False),
+        (2, False),
+        (3, False),
+        (1, True),
+    ]
     assert "500" in attempts.seen[0].error
 
 
@@ -76,8 +85,9 @@ def test_severity_thresholds_pick_the_channels():
     attempts = Attempts()
     dispatcher = Dispatcher(attempts, FAST)
     with webhook() as chat, webhook() as sms:
-        dispatcher.configure([target("chat", chat.url, Severity.INFO),
-                              target("sms", sms.url, Severity.CRITICAL)])  # fmt: skip
+        dispatcher.configure(
+            [target("chat", chat.url, Severity.INFO), target("sms", sms.url, Severity.CRITICAL)]
+        )
         try:
             assert dispatcher.send(message(Severity.WARNING)) == ["chat"]
             assert sorted(dispatcher.send(message(Severity.CRITICAL))) == ["chat", "sms"]

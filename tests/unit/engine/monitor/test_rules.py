@@ -12,13 +12,18 @@ from engine.monitor.rules import RULES, RuleKind, RuleSettings, RuleSettingsErro
 def test_every_rule_the_issue_names_is_there_with_its_kind():
     kinds = {rule: spec.kind for rule, spec in RULES.items()}
     assert kinds == {
-        "stream_stale": RuleKind.CONDITION, "circuit_open": RuleKind.CONDITION,
-        "weight_high": RuleKind.CONDITION, "rate_limited": RuleKind.CONDITION,
-        "kill_switch": RuleKind.CONDITION, "loss_limits": RuleKind.CONDITION,
-        "liquidation_near": RuleKind.CONDITION, "clock_offset": RuleKind.CONDITION,
-        "order_refused": RuleKind.EVENT, "order_filled": RuleKind.NOTICE,
+        "stream_stale": RuleKind.CONDITION,
+        "circuit_open": RuleKind.CONDITION,
+        "weight_high": RuleKind.CONDITION,
+        "rate_limited": RuleKind.CONDITION,
+        "kill_switch": RuleKind.CONDITION,
+        "loss_limits": RuleKind.CONDITION,
+        "liquidation_near": RuleKind.CONDITION,
+        "clock_offset": RuleKind.CONDITION,
+        "order_refused": RuleKind.EVENT,
+        "order_filled": RuleKind.NOTICE,
         "task_restarted": RuleKind.EVENT,
-    }  # fmt: skip
+    }
 
 
 def test_defaults_fill_what_an_admin_leaves_out():
