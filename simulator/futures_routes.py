@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from simulator.futures_cancel_all import bulk, cancel_all_algo_orders, cancel_all_open_orders
 from simulator.futures_errors import FuturesError, invalid_param
 from simulator.futures_exchange import FuturesExchange
 from simulator.futures_params import FuturesParams
@@ -115,6 +116,8 @@ class FuturesService:
             ("GET", "/fapi/v1/algoOrder", self._get_algo, "SIGNED", 1),
             ("DELETE", "/fapi/v1/algoOrder", self._cancel_algo, "SIGNED", 1),
             ("GET", "/fapi/v1/openAlgoOrders", self._open_algos, "SIGNED", 1),
+            ("DELETE", "/fapi/v1/allOpenOrders", bulk(self, cancel_all_open_orders), "SIGNED", 1),
+            ("DELETE", "/fapi/v1/algoOpenOrders", bulk(self, cancel_all_algo_orders), "SIGNED", 1),
             ("GET", "/fapi/v2/account", self._account, "SIGNED", 5),
             ("GET", "/fapi/v3/account", self._account, "SIGNED", 5),
             ("GET", "/fapi/v3/balance", self._balance, "SIGNED", 5),
