@@ -191,9 +191,9 @@ class KillSwitchGuard:
     async def _report(self, outstanding: list[str]) -> None:
         state = self.switch.current
         before = state.outstanding
-        if tuple(outstanding) != before:
-            await self._save(state.model_copy(update={"outstanding": tuple(outstanding)}),
-                             state.tripped_by or AUTOMATIC_ACTOR)  # fmt: skip
+        if tuple(outstanding) != before or state.checked_at is None:
+            update = {"outstanding": tuple(outstanding), "checked_at": now_ms()}
+            await self._save(state.model_copy(update=update), state.tripped_by or AUTOMATIC_ACTOR)
         if outstanding and tuple(outstanding) != before:
             self._context.record(
                 Level.ERROR, EventKind.KILL_SWITCH_LEFTOVER,

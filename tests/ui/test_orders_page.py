@@ -66,7 +66,11 @@ def test_a_rule_breaking_order_shows_the_reason_and_reaches_nothing(app_env):
     button(at, "Buy BTCUSDT").click()
     at.run()
     refusal = [e.value for e in at.error if e.value.startswith("Refused")]
-    assert refusal and "desk.filter.NOTIONAL" in refusal[0] and "below the minimum 10" in refusal[0]
+    assert (
+        refusal
+        and "The desk did not send it" in refusal[0]
+        and "below the minimum 10" in refusal[0]
+    )
     assert spot_orders_placed() == placed_before
     assert db("SELECT count(*) FROM orders")[0][0] == rows_before
 
