@@ -68,6 +68,10 @@ class PlaceOrder(Command):
     # Futures: the leverage to trade at. Set before the order is sent, and set back if the
     # exchange refuses the order, so a refused order leaves the leverage as it was.
     leverage: int | None = Field(None, ge=1, le=125)
+    # Futures: the margin mode to trade in (isolated or cross), set before the order like the
+    # leverage, and set back if the exchange refuses the order. Binance refuses the change while
+    # the symbol has a position (-4048) or open orders (-4047): the order is then refused too.
+    margin_type: MarginType | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> PlaceOrder:
@@ -101,6 +105,8 @@ def _order_problems(o: PlaceOrder) -> list[str]:
         problems.append("post-only applies to limit orders")
     if o.leverage is not None and o.market is MarketType.SPOT:
         problems.append("leverage applies to futures orders")
+    if o.margin_type is not None and o.market is MarketType.SPOT:
+        problems.append("the margin mode applies to futures orders")
     return problems
 
 

@@ -41,12 +41,13 @@ from engine.orders.checks import (
     check_spot_balance,
     check_symbol,
 )
+from engine.orders.futures_settings import FuturesSettings, Restore
 from engine.orders.ids import new_client_order_id
 from engine.orders.recorder import OrderRecorder
 from engine.orders.recovery import Recovery, compact_journal
 from engine.orders.words import describe_placed, exchange_refusal, local_refusal
 from engine.risk.component import Risk
-from engine.store import holdings, trading
+from engine.store import trading
 from engine.store.journal import OrderJournal
 from engine.venue import Venue
 
@@ -83,6 +84,8 @@ class Orders:
         self.recorder = recorder
         self.recovery = Recovery(venue.rest, recorder)
         self.cancelling = Cancelling(venue.rest, account, recorder)
+        self.futures = FuturesSettings(lambda: self.rest, account, risk, recorder,
+                                       lambda: self._context)  # fmt: skip
         self.journal: OrderJournal | None = None
         self.in_flight: set[str] = set()
         self._ctx: EngineContext | None = None
@@ -139,9 +142,9 @@ class Orders:
         refusal = await self._pre_trade(command)
         if refusal is not None:
             return self._refused_locally(command, refusal)
-        restore_to = await self._apply_leverage(command)
-        if isinstance(restore_to, Reply):
-            return restore_to
+        restore = await self.futures.apply(command)
+        if isinstance(restore, Reply):
+            return restore
         client_id = new_client_order_id()
         self.in_flight.add(client_id)
         try:
@@ -149,8 +152,8 @@ class Orders:
             reply = await self._send(command, client_id)
         finally:
             self.in_flight.discard(client_id)
-        if restore_to is not None and reply.data.get("status") == OrderStatus.REJECTED.value:
-            await self._restore_leverage(command.symbol, restore_to)
+        if restore != Restore() and reply.data.get("status") == OrderStatus.REJECTED.value:
+            await self.futures.restore(command.symbol, restore)
         return reply
 
     def _refused_locally(self, command: PlaceOrder, refusal: Refusal) -> Reply:
@@ -205,7 +208,7 @@ class Orders:
         return price
 
     def current_leverage(self, symbol: str) -> int:
-        return self.account.state().leverage.get(symbol, 1)
+        return self.futures.leverage(symbol)
 
     def _account_view(self, command: PlaceOrder) -> AccountView:
         state = self.account.state()
@@ -217,46 +220,6 @@ class Orders:
             leverage=command.leverage or self.current_leverage(command.symbol),
             taker_fee=SPOT_TAKER_FEE if command.market is MarketType.SPOT else FUTURES_TAKER_FEE,
         )
-
-    async def _apply_leverage(self, command: PlaceOrder) -> int | Reply | None:
-        """Set the order's leverage first; return the one to set back if the order is refused."""
-        if command.leverage is None or command.market is not MarketType.FUTURES:
-            return None
-        before = self.current_leverage(command.symbol)
-        if before == command.leverage:
-            return None
-        try:
-            await self._set_leverage(command.symbol, command.leverage)
-        except ExchangeError as exc:
-            code, message = exchange_refusal(exc, "the leverage change")
-            return _reply(command, False, message, code, sent=False)
-        return before
-
-    async def _restore_leverage(self, symbol: str, leverage: int) -> None:
-        try:
-            await self._set_leverage(symbol, leverage)
-        except ExchangeError as exc:
-            self._context.record(
-                Level.ERROR, EventKind.LEVERAGE_RESTORED,
-                f"{symbol}: the order was refused, and setting the leverage back to "
-                f"{leverage}x failed: {exc.reason}",
-            )  # fmt: skip
-            return
-        self._context.record(
-            Level.INFO, EventKind.LEVERAGE_RESTORED,
-            f"{symbol}: the order was refused; leverage set back to {leverage}x.",
-        )  # fmt: skip
-
-    async def _set_leverage(self, symbol: str, leverage: int) -> int:
-        applied = await self.rest.set_leverage(symbol, leverage)
-        stamp = now_ms()
-
-        def work(con: Any) -> None:
-            holdings.set_symbol_setting(con, symbol, stamp, leverage=applied)
-            con.execute("UPDATE positions SET leverage = ? WHERE symbol = ?", [applied, symbol])
-
-        await self.recorder.write(work)
-        return applied
 
     def _write_ahead(self, command: PlaceOrder, client_id: str) -> None:
         """Journal the order durably, then queue its DuckDB row (written before any update)."""
@@ -341,34 +304,15 @@ class Orders:
     # --- futures settings and positions ---------------------------------------------------------
 
     async def set_leverage(self, command: SetLeverage) -> Reply:
-        refusal = self.risk.check_leverage(command.symbol, command.leverage)
-        if refusal is not None:
-            code, message = local_refusal(refusal)
-            return _reply(command, False, message, code)
-        try:
-            leverage = await self._set_leverage(command.symbol, command.leverage)
-        except ExchangeError as exc:
-            code, message = exchange_refusal(exc, "the leverage change")
-            return _reply(command, False, message, code)
-        return _reply(
-            command, True, f"{command.symbol} leverage is {leverage}x.", leverage=leverage
-        )
+        return await self.futures.set_leverage(command)
 
     async def set_margin_type(self, command: SetMarginType) -> Reply:
-        try:
-            await self.rest.set_margin_type(command.symbol, command.margin_type)
-        except ExchangeError as exc:
-            code, message = exchange_refusal(exc, "the margin change")
-            return _reply(command, False, message, code)
-        margin, stamp = command.margin_type.value, now_ms()
-        await self.recorder.write(
-            lambda con: holdings.set_symbol_setting(con, command.symbol, stamp, margin_type=margin)
-        )
-        words = "isolated" if margin == "ISOLATED" else "cross"
-        return _reply(command, True, f"{command.symbol} now uses {words} margin.", margin=margin)
+        return await self.futures.set_margin_type(command)
 
     async def close_position(self, command: ClosePosition) -> Reply:
         position = self.account.state().position(command.symbol)
+        if position is None and self.account.refreshing():
+            position = (await self.account.refreshed()).position(command.symbol)
         if position is None:
             return _reply(
                 command, False, f"There is no open {command.symbol} position.", "desk.no_position"
