@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from app import queries
+from app import account_queries, queries
 from app.formats import local_time, utc_time
 from app.runtime import get_engine
 from engine.models import MarketType
@@ -68,7 +68,7 @@ def kill_switch() -> KillSwitch:
 
 def usage_table() -> pd.DataFrame:
     """name, used, limit, pct, unit for every limit that is set, as the engine's checks see it."""
-    usage = queries.risk_usage()
+    usage = account_queries.risk_usage()
     usage["name"] = usage["name"].map(lambda n: LIMIT_NAMES.get(n, n[:1].upper() + n[1:]))
     return usage
 

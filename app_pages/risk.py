@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app import commands, queries, risk_view
+from app import account_queries, commands, risk_view
 from app.components.feedback import last_reply, show_reply
 from app.components.risk_forms import risk_form, trading_form
 from app.formats import browser_timezone, zone_label
@@ -52,7 +52,7 @@ def kill_switch_panel() -> None:
 
 def day_start_note() -> None:
     """Say when the desk's day began when it was not running at 00:00 UTC."""
-    figures = queries.portfolio_figures()
+    figures = account_queries.portfolio_figures()
     start = figures.day_start_time if figures is not None else None
     if start is not None and (start.hour, start.minute) != (0, 0):
         st.caption(

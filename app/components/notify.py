@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import queries
+from app import order_queries, queries
 from app.formats import amount
 from app.text import plain
 from engine.clock import now_ms
@@ -32,7 +32,7 @@ def toast_news() -> None:
         st.toast(plain(event.message), icon=icon)
         st.session_state[_SEEN] = int(event.id)
     since = st.session_state[_SEEN_FILL]
-    fills = queries.fills_since(since)
+    fills = order_queries.fills_since(since)
     for fill in fills.itertuples():
         side, symbol, market = plain(fill.side), plain(fill.symbol), plain(fill.market)
         text = f"Filled ({market}): {side} {amount(fill.qty)} {symbol} at {amount(fill.price)}"

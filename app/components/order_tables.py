@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from app import commands, queries, text
+from app import commands, order_queries, text
 from app.components.feedback import show_reply
 from app.csv_export import to_csv
 from engine.models import MarketType, OrderStatus
@@ -91,7 +91,7 @@ def history_filters(key: str) -> dict[str, object]:
     )
     symbol = cols[1].selectbox(
         "Symbol",
-        ["", *queries.order_symbols()],
+        ["", *order_queries.order_symbols()],
         key=f"{key}_symbol",
         format_func=lambda v: v or "all",
     )
@@ -119,7 +119,7 @@ def history_filters(key: str) -> dict[str, object]:
 def history_table(kind: str) -> None:
     """Order or fill history with filters, the newest 500 shown, every match downloadable."""
     filters = history_filters(kind)
-    read = queries.order_history if kind == "orders" else queries.fill_history
+    read = order_queries.order_history if kind == "orders" else order_queries.fill_history
     frame = read(**filters)  # type: ignore[arg-type]
     st.dataframe(frame, hide_index=True, width="stretch", height=360)
     st.download_button(

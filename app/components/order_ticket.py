@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import streamlit as st
 
-from app import commands, queries
+from app import account_queries, commands, queries
 from app.components.feedback import show_reply
 from app.order_preview import Preview, Ticket, preview, to_decimal
 from app.text import plain
@@ -106,7 +106,7 @@ def _amounts(
 
 def _leverage(pair: object) -> int:
     symbol = getattr(pair, "symbol", None)
-    return queries.current_leverage(symbol) if symbol else 1
+    return account_queries.current_leverage(symbol) if symbol else 1
 
 
 def _show_preview(result: Preview, market: MarketType, quote: str) -> None:

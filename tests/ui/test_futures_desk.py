@@ -1,6 +1,6 @@
 import pytest
 
-from app import queries
+from app import account_queries, queries
 from engine.models import MarketType
 from tests.helpers import eventually
 from tests.ui.conftest import open_app
@@ -27,7 +27,7 @@ def test_a_futures_position_opens_at_the_tickets_leverage_and_closes_in_one_conf
     assert not trade.exception
     assert any("BUY" in s.value for s in trade.success), [e.value for e in trade.error]
     eventually(lambda: db("SELECT amount, leverage FROM positions WHERE symbol = 'BTCUSDT'"))
-    assert queries.current_leverage("BTCUSDT") == 5
+    assert account_queries.current_leverage("BTCUSDT") == 5
 
     portfolio = open_app("app_pages/portfolio.py")
     positions = next(d.value for d in portfolio.dataframe if "liquidation_price" in d.value.columns)

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from app import queries, risk_view
+from app import account_queries, queries, risk_view
 from engine.commands import PlaceOrder, SaveRiskConfig, TripKillSwitch
 from engine.models import MarketType, OrderType, Side, TimeInForce
 from tests.helpers import eventually
@@ -53,7 +53,7 @@ def test_every_page_shows_the_switch_and_names_the_order_the_exchange_kept(app_e
 
 def test_a_reset_is_refused_while_todays_loss_is_over_its_limit(app_env):
     open_app()
-    eventually(queries.portfolio_figures, timeout=20)
+    eventually(account_queries.portfolio_figures, timeout=20)
     act(SaveRiskConfig(actor="local", config={"max_daily_loss_usdt": "1"}))
 
     def market(side: Side, qty: str) -> None:

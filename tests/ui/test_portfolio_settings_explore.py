@@ -1,4 +1,4 @@
-from app import environment, queries
+from app import account_queries, environment, queries
 from engine.models import Environment, MarketType
 from tests.helpers import eventually
 from tests.ui.conftest import open_app
@@ -21,7 +21,7 @@ def market_buy_btc(quote_amount: float) -> None:
 
 
 def test_portfolio_values_balances_and_toasts_a_fill(app_env):
-    eventually(queries.portfolio_figures, timeout=20)  # the engine's first valuation
+    eventually(account_queries.portfolio_figures, timeout=20)  # the engine's first valuation
     at = open_app("app_pages/portfolio.py")
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
