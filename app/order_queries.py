@@ -22,13 +22,16 @@ _FILL_COLUMNS = """epoch_ms(time) AS time, market, symbol, side, price::DOUBLE A
     commission_asset, is_maker, realized_pnl::DOUBLE AS realized_pnl, trade_id, client_order_id"""
 
 
-def open_orders(market: MarketType | None = None, symbol: str | None = None) -> pd.DataFrame:
-    """Orders still open (or not yet known), newest first."""
-    return read_df(
-        f"SELECT {_ORDER_COLUMNS} FROM orders WHERE status IN (SELECT unnest(?)) "
-        "AND (? IS NULL OR market = ?) AND (? IS NULL OR symbol = ?) ORDER BY created_ms DESC",
-        [sorted(OPEN_STATUSES), _m(market), _m(market), symbol, symbol],
+def open_orders(
+    market: MarketType | None = None, symbol: str | None = None, exact: bool = False
+) -> pd.DataFrame:
+    """Orders still open (or not yet known), newest first; `exact`: amounts as stored."""
+    sql = (
+        f"SELECT {columns(_ORDER_COLUMNS, exact)} FROM orders WHERE status IN (SELECT unnest(?)) "
+        "AND (? IS NULL OR market = ?) AND (? IS NULL OR symbol = ?) ORDER BY created_ms DESC"
     )
+    params = [sorted(OPEN_STATUSES), _m(market), _m(market), symbol, symbol]
+    return read_exact(sql, params) if exact else read_df(sql, params)
 
 
 def _m(market: MarketType | None) -> str | None:

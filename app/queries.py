@@ -8,6 +8,8 @@ page renders in the same time on a year of data as on an hour of it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -85,6 +87,37 @@ def trading_pair(market: MarketType, symbol: str) -> TradingPair | None:
             "SELECT pair FROM symbols WHERE market = ? AND symbol = ?", [market.value, symbol]
         ).fetchall()
     return TradingPair.model_validate_json(rows[0][0]) if rows else None
+
+
+@dataclass(frozen=True)
+class Grid:
+    """How a symbol's figures are written: its tick and step, and its assets."""
+
+    tick: Decimal | None
+    step: Decimal | None
+    base: str
+    quote: str
+
+
+def grids(keys: set[tuple[str, str]]) -> dict[tuple[str, str], Grid]:
+    """(market, symbol) -> its tick, step and assets, for the symbols asked (listed ones)."""
+    if not keys:
+        return {}
+    with db.store().reader() as cur:
+        rows = cur.execute(
+            "SELECT pair FROM symbols WHERE market || ':' || symbol IN (SELECT unnest(?))",
+            [[f"{m}:{s}" for m, s in keys]],
+        ).fetchall()
+    found = {}
+    for (raw,) in rows:
+        pair = TradingPair.model_validate_json(raw)
+        rules = pair.rules
+        found[(pair.market.value, pair.symbol)] = Grid(
+            tick=rules.price_filter.tick_size if rules.price_filter else None,
+            step=rules.lot_size.step_size if rules.lot_size else None,
+            base=pair.base, quote=pair.quote,
+        )  # fmt: skip
+    return found
 
 
 def selected_pairs(market: MarketType) -> tuple[str, ...]:

@@ -49,7 +49,11 @@ def kill_switch_banner() -> None:
 
     @st.fragment(run_every=get_engine().settings.status_refresh_s)
     def banner() -> None:
-        switch = risk_view.kill_switch()
+        try:
+            switch = risk_view.kill_switch()
+        except RuntimeError:  # the engine stopped: its store is closed
+            st.warning("The engine is not running, so the kill switch's state cannot be read.")
+            return
         if not switch.on:
             return
         headline, left, progress = banner_lines(switch, browser_timezone())

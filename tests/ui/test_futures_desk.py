@@ -19,7 +19,7 @@ def test_a_futures_position_opens_at_the_tickets_leverage_and_closes_in_one_conf
     eventually(lambda: queries.last_price(MarketType.FUTURES, "BTCUSDT"), timeout=20)
     trade.run()
     trade.selectbox(key=f"{K}_type").select("MARKET").run()
-    trade.number_input(key=f"{K}_qty").set_value(0.01).run()
+    trade.text_input(key=f"{K}_qty").input(str(0.01)).run()
     trade.number_input(key=f"{K}_leverage").set_value(5).run()
     assert any("Initial margin" in m.value for m in trade.markdown)
     button(trade, "Buy BTCUSDT").click()

@@ -47,7 +47,7 @@ def test_every_page_shows_the_switch_and_names_the_order_the_exchange_kept(app_e
         (headline,) = banner(at)
         assert "test the banner" in headline and "cancelled at the exchange" in headline, page
         (left,) = still_open(at)
-        assert f"spot BUY LIMIT 0.001 BTCUSDT at {limit:,f}" in left, left
+        assert f"spot BUY LIMIT 0.001 BTCUSDT at {limit.normalize():,f}" in left, left
         assert "td-" not in left
 
 

@@ -22,8 +22,8 @@ def open_ticket():
 def fill_limit_buy(at, price: float, quantity: float) -> None:
     at.selectbox(key="trade_symbol_spot").select("BTCUSDT").run()
     at.selectbox(key=f"{K}_type").select("LIMIT").run()
-    at.number_input(key=f"{K}_price").set_value(price).run()
-    at.number_input(key=f"{K}_qty").set_value(quantity).run()
+    at.text_input(key=f"{K}_price").input(str(price)).run()
+    at.text_input(key=f"{K}_qty").input(str(quantity)).run()
 
 
 def test_a_limit_order_reaches_the_simulator_shows_open_and_cancels(app_env):
@@ -56,21 +56,27 @@ def test_a_limit_order_reaches_the_simulator_shows_open_and_cancels(app_env):
     assert not [b for b in at.button if b.key == f"cancel_{cid}"]
 
 
-def test_a_rule_breaking_order_shows_the_reason_and_reaches_nothing(app_env):
+def flat(node) -> list:
+    """The page's elements in the order they are drawn (depth first)."""
+    children = getattr(node, "children", None)
+    if not children:
+        return [node]
+    return [leaf for key in sorted(children) for leaf in flat(children[key])]
+
+
+def test_a_rule_breaking_order_cannot_be_sent_and_says_why_above_the_button(app_env):
+    """Walkthrough #14: Send stayed enabled, and the broken rules sat below it, off-screen."""
     at = open_ticket()
     last = queries.last_price(MarketType.SPOT, "BTCUSDT")
     fill_limit_buy(at, round(last * 0.9, 2), 0.00001)  # worth under 1 USDT: below NOTIONAL
-    assert any("below the minimum 10" in e.value for e in at.error)  # the preview says so
+    problems = [e for e in at.error if "below the minimum 10" in e.value]
+    assert problems and "a quantity of at least" in problems[0].value  # and what would do
+    send = button(at, "Buy BTCUSDT")
+    assert send.disabled
+    order = [getattr(e, "key", None) or getattr(e, "value", None) for e in flat(at.main)]
+    first_problem = next(i for i, v in enumerate(order) if "below the minimum 10" in str(v))
+    assert first_problem < order.index(f"{K}_send"), "the problem is drawn below the button"
     placed_before, rows_before = spot_orders_placed(), db("SELECT count(*) FROM orders")[0][0]
-
-    button(at, "Buy BTCUSDT").click()
-    at.run()
-    refusal = [e.value for e in at.error if e.value.startswith("Refused")]
-    assert (
-        refusal
-        and "The desk did not send it" in refusal[0]
-        and "below the minimum 10" in refusal[0]
-    )
     assert spot_orders_placed() == placed_before
     assert db("SELECT count(*) FROM orders")[0][0] == rows_before
 

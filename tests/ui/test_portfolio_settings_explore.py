@@ -12,7 +12,7 @@ def market_buy_btc(quote_amount: float) -> None:
     k = "ticket_spot_BTCUSDT"
     trade.selectbox(key=f"{k}_type").select("MARKET").run()
     trade.toggle(key=f"{k}_by_quote").set_value(True).run()
-    trade.number_input(key=f"{k}_qty").set_value(quote_amount).run()
+    trade.text_input(key=f"{k}_qty").input(str(quote_amount)).run()
     button(trade, "Buy BTCUSDT").click()
     trade.run()
     assert any("Filled: BUY" in shown(s.value) for s in trade.success), [
@@ -35,7 +35,7 @@ def test_portfolio_values_balances_and_toasts_a_fill(app_env):
     balances = next(d.value for d in at.dataframe if "asset" in d.value.columns)
     btc = balances[balances["asset"] == "BTC"].iloc[0]
     assert btc["value_usdt"] > 450  # 500 USDT spent, less fees and slippage, valued at last price
-    assert any(t.value.startswith("Filled: BUY") for t in at.toast)
+    assert any(shown(t.value).startswith("Filled (spot): BUY") for t in at.toast)
     assert at.get("plotly_chart")  # the allocation chart
 
 

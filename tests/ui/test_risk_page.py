@@ -21,8 +21,8 @@ def test_the_kill_switch_blocks_the_next_order(app_env):
     trade.run()
     k = "ticket_spot_BTCUSDT"
     trade.selectbox(key=f"{k}_type").select("LIMIT").run()
-    trade.number_input(key=f"{k}_price").set_value(round(price * 0.9, 2)).run()
-    trade.number_input(key=f"{k}_qty").set_value(0.001).run()
+    trade.text_input(key=f"{k}_price").input(str(round(price * 0.9, 2))).run()
+    trade.text_input(key=f"{k}_qty").input(str(0.001)).run()
     placed = spot_orders_placed()
     button(trade, "Buy BTCUSDT").click()
     trade.run()

@@ -1,0 +1,101 @@
+"""The order ticket's inputs: prices that follow the market until the trader types, the amount
+with the free balance and a Max that passes the filters, and what is held in the symbol.
+
+Amounts are text inputs, read as exact decimals: a number box shows six significant digits and
+holds a float, so what the trader saw would not be what is sent.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import streamlit as st
+
+from app.account_queries import TicketAccount
+from app.formats import DASH, amount, money, places_of
+from app.order_preview import to_decimal
+from app.order_sizing import Sizing
+from app.text import plain
+from engine.models import MarketType, TradingPair
+
+
+def _mark_typed(flag: str) -> None:
+    st.session_state[flag] = True
+
+
+def _follow_again(flag: str) -> None:
+    st.session_state[flag] = False
+
+
+def following_price(
+    key: str, label: str, reference: Decimal | None, tick: object
+) -> Decimal | None:
+    """A price box that holds the last price, refreshed with the market, until the trader types
+    in it; then it keeps what was typed (with a button to follow the market again)."""
+    typed = f"{key}_typed"
+    if not st.session_state.get(typed) and reference is not None:
+        st.session_state[key] = amount(reference, places_of(tick)).replace(",", "")
+    value = st.text_input(label, key=key, on_change=_mark_typed, args=(typed,))
+    if st.session_state.get(typed):
+        st.button(
+            "Follow the market again", key=f"{key}_follow", on_click=_follow_again, args=(typed,),
+            type="tertiary", help="Put the last price back in the box and keep it current.",
+        )  # fmt: skip
+    else:
+        st.caption("Follows the last price until you type in it.")
+    return to_decimal(value)
+
+
+def _set(key: str, value: str) -> None:
+    st.session_state[key] = value
+
+
+def amount_box(key: str, label: str, sizing: Sizing, free_line: str) -> Decimal | None:
+    """The quantity (or quote amount) box with the free balance and a Max button beside it."""
+    box, button = st.columns([3, 1], vertical_alignment="bottom")
+    value = box.text_input(label, key=key, placeholder="0")
+    best = sizing.quantity if sizing.quantity is not None else sizing.quote_amount
+    button.button(
+        "Max", key=f"{key}_max", disabled=best is None, width="stretch",
+        on_click=_set, args=(key, format(best.normalize(), "f") if best is not None else ""),
+        help=f"The most this order can be: {sizing.note}.",
+    )  # fmt: skip
+    shown = f"max {format(best.normalize(), ',f')}" if best is not None else "no max"
+    st.caption(f"{plain(free_line)} · {shown}: {plain(sizing.note)}.")
+    return to_decimal(value)
+
+
+def free_line(market: MarketType, pair: TradingPair, account: TicketAccount) -> str:
+    if market is MarketType.SPOT:
+        return (
+            f"Free: {amount(account.quote_free)} {pair.quote}, "
+            f"{amount(account.base_free)} {pair.base}"
+        )
+    return f"Available for margin: {amount(account.quote_free)} USDT"
+
+
+def holding(market: MarketType, pair: TradingPair, account: TicketAccount, step: object) -> None:
+    """What the account holds in the ticket's symbol, shown beside the ticket."""
+    places = places_of(step)
+    if market is MarketType.SPOT:
+        st.caption(
+            f"**You hold {amount(account.position, places)} {plain(pair.base)}** "
+            f"({amount(account.base_free, places)} free)."
+        )
+        return
+    margin = "isolated" if account.margin_type == "ISOLATED" else "cross"
+    if not account.position:
+        st.caption(f"No {plain(pair.symbol)} position. Margin mode {margin}, "
+                   f"{account.leverage}x.")  # fmt: skip
+        return
+    side = "LONG" if account.position > 0 else "SHORT"
+    liquidation = (
+        amount(account.liquidation)
+        if account.liquidation is not None
+        else f"{DASH} (none: the wallet covers it)"
+    )
+    st.caption(
+        f"**Position: {side} {amount(abs(account.position), places)} {plain(pair.base)}** at "
+        f"{amount(account.entry)} · liquidation {liquidation} · P&L "
+        f"{money(account.unrealized_pnl, 'USDT', signed=True)} · {margin} {account.leverage}x"
+    )
