@@ -70,7 +70,7 @@ open_tab, orders_tab, fills_tab = st.tabs(["Open orders", "Order history", "Fill
 
 @st.fragment(run_every=REFRESH_S)
 def live_open_orders() -> None:
-    orders = order_queries.open_orders()
+    orders = order_queries.open_orders(exact=True)
     open_orders_table(orders)
     here = orders[(orders["market"] == market.value) & (orders["symbol"] == symbol)]
     cancel_all_control(market, symbol, len(here))

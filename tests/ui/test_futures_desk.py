@@ -30,9 +30,22 @@ def test_a_futures_position_opens_at_the_tickets_leverage_and_closes_in_one_conf
     assert account_queries.current_leverage("BTCUSDT") == 5
 
     portfolio = open_app("app_pages/portfolio.py")
-    positions = next(d.value for d in portfolio.dataframe if "liquidation_price" in d.value.columns)
+    positions = next(d.value for d in portfolio.dataframe if "Symbol" in d.value.columns)
+    # Issue 19 defect 6: the liquidation price is among the first columns, never `None`.
+    assert list(positions.columns[:6]) == [
+        "Symbol",
+        "Side",
+        "Size (BTC)",
+        "Entry (USDT)",
+        "Mark (USDT)",
+        "Liquidation (USDT)",
+    ]
     row = positions.iloc[0]
-    assert (row["symbol"], row["size"], row["leverage"]) == ("BTCUSDT", 0.01, 5)
+    assert (row["Symbol"], row["Size (BTC)"], row["Leverage"]) == ("BTCUSDT", "0.010", "5x")
+    assert row["Margin mode"] == "cross"
+    assert "None" not in positions.astype(str).to_numpy().ravel().tolist()
+    liquidation = row["Liquidation (USDT)"]
+    assert liquidation == "— none: the wallet covers it" or float(liquidation.replace(",", ""))
     portfolio.button(key="close_BTCUSDT").click().run()
     assert any("Close the whole BTCUSDT position" in w.value for w in portfolio.warning)
     portfolio.button(key="close_yes").click().run()

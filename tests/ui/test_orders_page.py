@@ -1,7 +1,7 @@
 from decimal import Decimal
 
 from app import queries
-from app.components.order_tables import plain
+from app.formats import amount
 from engine.models import MarketType
 from tests.helpers import eventually
 from tests.ui.conftest import open_app
@@ -44,7 +44,7 @@ def test_a_limit_order_reaches_the_simulator_shows_open_and_cancels(app_env):
     (cid,) = eventually(lambda: db("SELECT client_order_id FROM orders WHERE status = 'NEW'"))[0]
     at.run()
     assert at.button(key=f"cancel_{cid}")  # the open orders list has it, with its own Cancel
-    assert plain(price) in [m.value for m in at.markdown]  # its row shows the price
+    assert amount(Decimal(str(price)), 2) in [shown(m.value) for m in at.markdown]  # its price
 
     at.button(key=f"cancel_{cid}").click().run()
     assert not at.exception
