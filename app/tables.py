@@ -34,6 +34,13 @@ def _quote(grids: Mapping[tuple[str, str], Grid]) -> str:
     return quotes.pop() if len(quotes) == 1 else "quote"
 
 
+def _text(value: object, missing: str = "") -> str:
+    """A text cell: `missing` for None and NaN (pandas fills absent text with NaN)."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return missing
+    return str(value)
+
+
 def _yes(value: object) -> str:
     return "yes" if bool(value) and not pd.isna(value) else ""  # type: ignore[arg-type]
 
@@ -61,11 +68,11 @@ def orders_view(
             "Quantity": _quantity(o, steps, quote),
             "Filled": amount(o.executed_qty, steps),
             f"Avg price ({quote})": amount(o.avg_price, ticks) if o.executed_qty else DASH,
-            "Time in force": o.time_in_force if o.time_in_force else DASH,
+            "Time in force": _text(o.time_in_force, DASH),
             "Reduce-only": _yes(o.reduce_only),
             "Post-only": _yes(o.post_only),
-            "Reason": o.reason or "",
-            "By": o.actor or "the exchange",
+            "Reason": _text(o.reason),
+            "By": _text(o.actor, "the exchange"),
             "Time (UTC)": utc_time(o.created),
         })  # fmt: skip
     return pd.DataFrame(rows)
@@ -85,7 +92,7 @@ def fills_view(
     rows = []
     for f in frame.itertuples():
         g = _grid(grids, f.market, f.symbol)
-        fee = f"{amount(f.commission)} {f.commission_asset or ''}".strip()
+        fee = f"{amount(f.commission)} {_text(f.commission_asset)}".strip()
         futures = f.market == "futures"
         rows.append({
             "Time": local_time(f.time, zone),
@@ -110,7 +117,8 @@ def positions_view(frame: pd.DataFrame, grids: Mapping[tuple[str, str], Grid]) -
     for p in frame.itertuples():
         g = _grid(grids, "futures", p.symbol)
         ticks, steps = places_of(g.tick), places_of(g.step)
-        isolated = p.margin_type == "ISOLATED"
+        margin_type = _text(p.margin_type, "CROSSED")
+        isolated = margin_type == "ISOLATED"
         liquidation = p.liquidation_price
         no_liquidation = liquidation is None or pd.isna(liquidation) or not liquidation
         rows.append({
@@ -121,7 +129,7 @@ def positions_view(frame: pd.DataFrame, grids: Mapping[tuple[str, str], Grid]) -
             "Mark (USDT)": amount(round(p.mark, ticks), ticks) if pd.notna(p.mark) else DASH,
             "Liquidation (USDT)": NO_LIQUIDATION if no_liquidation else amount(liquidation, ticks),
             "Unrealized P&L (USDT)": money(p.unrealized_pnl, signed=True),
-            "Margin mode": MARGIN_WORDS.get(p.margin_type or "CROSSED", DASH),
+            "Margin mode": MARGIN_WORDS.get(margin_type, DASH),
             "Margin (USDT)": money(p.isolated_margin) if isolated else f"{DASH} cross: the wallet",
             "Leverage": f"{int(p.leverage)}x" if pd.notna(p.leverage) else DASH,
             "Notional (USDT)": money(p.notional),

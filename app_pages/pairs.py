@@ -5,6 +5,7 @@ import streamlit as st
 from app import commands, favourites, queries
 from app.components.feedback import last_reply, show_reply
 from app.components.notify import toast_news
+from app.components.pair_removal import remove_control
 from app.runtime import get_engine
 from app.text import plain
 from engine.models import MarketType
@@ -80,10 +81,8 @@ def watchlist() -> None:
     )
     chooser, remove, star = st.columns([4, 1, 1], vertical_alignment="bottom")
     picked = tuple(chooser.multiselect("Pairs to change", current, key="pairs_picked"))
-    if remove.button("Remove", disabled=not picked, key="pairs_remove", width="stretch"):
-        keep = tuple(s for s in current if s not in picked)
-        show_reply(commands.select_pairs(market, keep), success_toast=True)
-        st.rerun()
+    clicked = remove.button("Remove", disabled=not picked, key="pairs_remove", width="stretch")
+    remove_control(market, current, picked, clicked)
     if star.button("★ Favourite", disabled=not picked, key="pairs_fav", width="stretch"):
         for s in picked:
             reply = favourites.set_favourite(market, s, s not in favourites.favourites(market))
