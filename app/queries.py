@@ -136,15 +136,17 @@ def selected_pairs(market: MarketType) -> tuple[str, ...]:
 
 
 def pair_overview(market: MarketType, symbols: tuple[str, ...]) -> pd.DataFrame:
-    """24 h price, change and volume of `symbols`, with hourly closes of the last 24 h."""
+    """24 h price, change and volume of `symbols`, with hourly closes of the last 24 h (from the
+    stored 1h candles when the engine streams them, else from the 1m candles)."""
     since = now_ms() - DAY_MS
+    interval = "1h" if "1h" in get_engine().settings.kline_intervals else "1m"
     frame = read_df(
         """
         WITH wanted AS (SELECT unnest(?::VARCHAR[]) AS symbol),
         hourly AS (
             SELECT symbol, open_time // 3600000 AS hour, arg_max(close, open_time) AS close
             FROM klines
-            WHERE market = ? AND interval = '1m' AND open_time >= ?
+            WHERE market = ? AND interval = ? AND open_time >= ?
               AND symbol IN (SELECT symbol FROM wanted)
             GROUP BY ALL),
         spark AS (SELECT symbol, list(close ORDER BY hour) AS last_24h FROM hourly GROUP BY ALL)
@@ -156,36 +158,52 @@ def pair_overview(market: MarketType, symbols: tuple[str, ...]) -> pd.DataFrame:
         LEFT JOIN spark s ON s.symbol = w.symbol
         ORDER BY w.symbol
         """,
-        [list(symbols), str(market), since, str(market)],
+        [list(symbols), str(market), interval, since, str(market)],
     )
     return frame
 
 
-def kline_counts(market: MarketType, symbols: tuple[str, ...]) -> dict[str, int]:
-    """How many 1m candles are stored per symbol (for the Pairs page's history column)."""
-    frame = read_df(
-        "SELECT symbol, count(*) AS n FROM klines WHERE market = ? AND interval = '1m' "
-        "AND symbol IN (SELECT unnest(?::VARCHAR[])) GROUP BY symbol",
-        [str(market), list(symbols)],
-    )
-    return dict(zip(frame["symbol"], frame["n"].astype(int), strict=True))
-
-
 def candles(market: MarketType, symbol: str, interval: str, bars: int = 240) -> pd.DataFrame:
-    """The last `bars` candles of `interval`, built from the stored 1m candles."""
+    """The last `bars` candles of `interval`: as the exchange gave them when the engine stores
+    that interval, else built from the stored 1m candles."""
     step = INTERVAL_MS[interval]
     since = (now_ms() // step - bars + 1) * step
+    native = read_df(
+        "SELECT epoch_ms(open_time) AS time, open::DOUBLE AS open, high::DOUBLE AS high, "
+        "low::DOUBLE AS low, close::DOUBLE AS close, volume::DOUBLE AS volume FROM klines "
+        "WHERE market = ? AND symbol = ? AND interval = ? AND open_time >= ? ORDER BY open_time",
+        [str(market), symbol, interval, since],
+    )
+    if not native.empty or interval == "1m":
+        return native
     return read_df(
         """
         SELECT epoch_ms((open_time // ?) * ?) AS time,
-               arg_min(open, open_time) AS open, max(high) AS high, min(low) AS low,
-               arg_max(close, open_time) AS close, sum(volume) AS volume
+               arg_min(open, open_time)::DOUBLE AS open, max(high)::DOUBLE AS high,
+               min(low)::DOUBLE AS low, arg_max(close, open_time)::DOUBLE AS close,
+               sum(volume)::DOUBLE AS volume
         FROM klines
         WHERE market = ? AND symbol = ? AND interval = '1m' AND open_time >= ?
         GROUP BY 1 ORDER BY 1
         """,
         [step, step, str(market), symbol, since],
     )
+
+
+def history_span(market: MarketType, symbols: tuple[str, ...]) -> dict[str, str]:
+    """Per symbol, how many candles of each interval are stored, coarsest first (Pairs page)."""
+    frame = read_df(
+        "SELECT symbol, interval, count(*) AS n FROM klines WHERE market = ? "
+        "AND symbol IN (SELECT unnest(?::VARCHAR[])) GROUP BY ALL",
+        [str(market), list(symbols)],
+    )
+    order = {name: i for i, name in enumerate(reversed(INTERVAL_MS))}
+    spans: dict[str, list[tuple[int, str]]] = {}
+    for row in frame.itertuples():
+        spans.setdefault(row.symbol, []).append(
+            (order.get(row.interval, 99), f"{int(row.n):,} × {row.interval}")
+        )
+    return {s: ", ".join(text for _, text in sorted(parts)) for s, parts in spans.items()}
 
 
 def last_price(market: MarketType, symbol: str) -> float | None:

@@ -7,12 +7,11 @@ SAVED_QUERIES = {
         "FROM fills GROUP BY ALL ORDER BY day DESC, symbol"
     ),
     "Hourly closes, BTCUSDT spot, last 2 days": (
-        "SELECT epoch_ms(open_time // 3600000 * 3600000) AS hour,\n"
-        "       arg_max(close, open_time) AS close, sum(volume) AS volume\n"
+        "SELECT epoch_ms(open_time) AS hour, close, volume\n"
         "FROM klines\n"
-        "WHERE market = 'spot' AND symbol = 'BTCUSDT' AND interval = '1m'\n"
+        "WHERE market = 'spot' AND symbol = 'BTCUSDT' AND interval = '1h'\n"
         "  AND open_time >= (epoch_ms(now()::TIMESTAMP) - 2 * 86400000)\n"
-        "GROUP BY 1 ORDER BY 1"
+        "ORDER BY 1"
     ),
     "Orders by status": (
         "SELECT status, market, count(*) AS orders FROM orders GROUP BY ALL ORDER BY orders DESC"

@@ -59,9 +59,9 @@ def watchlist() -> None:
         st.info(f"No {market} pairs are streamed. Add one above.")
         return
     frame = queries.pair_overview(market, current)
-    counts = queries.kline_counts(market, current)
+    stored = queries.history_span(market, current)
     frame.insert(0, "fav", frame["symbol"].isin(favourites.favourites(market)))
-    frame["candles"] = frame["symbol"].map(counts).fillna(0).astype(int)
+    frame["candles"] = frame["symbol"].map(stored).fillna("none yet")
     st.dataframe(
         frame,
         hide_index=True,
@@ -76,7 +76,7 @@ def watchlist() -> None:
             "high_24h": st.column_config.NumberColumn("24h high", format="%.6g"),
             "low_24h": st.column_config.NumberColumn("24h low", format="%.6g"),
             "updated": st.column_config.DatetimeColumn("Updated (UTC)", format="HH:mm:ss"),
-            "candles": st.column_config.NumberColumn("1m candles stored"),
+            "candles": st.column_config.TextColumn("Candles stored", width="medium"),
         },
     )
     chooser, remove, star = st.columns([4, 1, 1], vertical_alignment="bottom")

@@ -17,8 +17,10 @@ import numpy as np
 
 from simulator.candles import (
     DAY_MS,
+    HOUR_MS,
     MINUTE_MS,
     SECOND_MS,
+    BarColumns,
     BarSeries,
     IntervalGrid,
     KlineColumns,
@@ -26,6 +28,7 @@ from simulator.candles import (
     select_keys,
 )
 from simulator.feed import FeedSymbol, PathChunk, PriceFeed, Tick
+from simulator.long_history import join
 
 QUOTE_PLACES = Decimal("1e-8")
 PERCENT_PLACES = Decimal("0.001")
@@ -111,6 +114,15 @@ class Trade:
     is_buyer_maker: bool
 
 
+def _hourly(older: BarColumns | None, minutes: BarSeries) -> BarSeries | None:
+    """1h bars: the feed's older hourly history, then the minute history grouped by hour."""
+    if older is None or not len(minutes):
+        return None
+    grid = IntervalGrid("1h")
+    keys = select_keys(grid, minutes.start_ms, minutes.end_ms - 1, None, None, len(minutes))
+    return BarSeries.from_columns(join(older, aggregate(minutes, grid, keys).bars))
+
+
 def _quote(value: float) -> Decimal:
     return Decimal(f"{value:.8f}")
 
@@ -131,6 +143,7 @@ class _SymbolBook:
             self.seconds = BarSeries.from_columns(history.seconds)
         else:
             self.seconds = BarSeries(SECOND_MS, feed.history_end_ms, self.minutes.last_close())
+        self.hours = _hourly(history.older_hours, self.minutes)  # for 1h-1M klines
         self.next_trade_id = int(self.minutes.column("trades").sum()) + 1
         self.last_ticks = self.minutes.last_close()
         self.last_time_ms = feed.history_end_ms - 1
@@ -146,6 +159,8 @@ class _SymbolBook:
         if not len(chunk):
             return
         self.minutes.apply(chunk, self.quote_unit)
+        if self.hours is not None:
+            self.hours.apply(chunk, self.quote_unit)
         self.seconds.apply(chunk, self.quote_unit)
         self.seconds.trim_to(SECONDS_KEPT)
         self._print_trades(chunk, first_id=self.next_trade_id)
@@ -155,6 +170,8 @@ class _SymbolBook:
 
     def extend_to(self, time_ms: int) -> None:
         self.minutes.extend_to(time_ms)
+        if self.hours is not None:
+            self.hours.extend_to(time_ms)
         self.seconds.extend_to(time_ms)
 
     def print_last_history_minute(self) -> None:
@@ -323,6 +340,8 @@ class Market:
         book = self._book(symbol)
         grid = IntervalGrid(interval)
         series = book.seconds if interval == "1s" else book.minutes
+        if book.hours is not None and (grid.monthly or grid.width_ms >= HOUR_MS):
+            series = book.hours  # the older hourly history too
         if not len(series):
             return []
         keys = select_keys(grid, series.start_ms, series.end_ms - 1, start_ms, end_ms, limit)

@@ -112,6 +112,8 @@ def test_cancel_all_cancels_every_open_order(app_env):
 def test_chart_history_and_csv(app_env):
     at = open_ticket()
     eventually(lambda: not queries.candles(MarketType.SPOT, "BTCUSDT", "1m").empty, timeout=20)
+    # Every chart interval is stored natively: a full chart of daily bars, not two.
+    eventually(lambda: len(queries.candles(MarketType.SPOT, "BTCUSDT", "1d")) >= 240, timeout=30)
     at.segmented_control(key="trade_interval").set_value("1h").run()
     charts = at.get("plotly_chart")
     assert charts and '"candlestick"' in charts[0].proto.spec
