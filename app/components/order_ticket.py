@@ -15,7 +15,7 @@ import streamlit as st
 from app import account_queries, commands, queries
 from app.components.feedback import show_reply
 from app.components.ticket_fields import amount_box, following_price, free_line, holding
-from app.formats import amount, money
+from app.formats import amount, money, places_of
 from app.order_preview import Preview, Ticket, preview
 from app.order_sizing import Funds, max_size, shortfall
 from app.runtime import get_engine
@@ -81,7 +81,7 @@ def _ticket(market: MarketType, pair: TradingPair) -> None:
         show_reply(commands.place_order(result.command), success_toast=True)
         st.rerun()
     if given:
-        _show_preview(result, market, pair.quote, ticket.reduce_only)
+        _show_preview(result, market, pair, ticket.reduce_only)
 
 
 def _fields(
@@ -98,7 +98,7 @@ def _fields(
     quote = plain(pair.quote)
     stop = price = None
     if order_type.has_stop_price:
-        stop = following_price(f"{k}_stop", f"Trigger price ({quote})", reference, tick)
+        stop = following_price(f"{k}_stop", f"Trigger price ({quote})", reference, tick, False)
     if order_type.has_limit_price:
         price = following_price(f"{k}_price", f"Price ({quote})", reference, tick)
     by_quote = False
@@ -153,12 +153,17 @@ def _futures_fields(k: str, account: account_queries.TicketAccount) -> tuple[int
     return leverage, margin, reduce_only
 
 
-def _show_preview(result: Preview, market: MarketType, quote: str, reduce_only: bool) -> None:
-    unit = plain(quote)
+def _show_preview(
+    result: Preview, market: MarketType, pair: TradingPair, reduce_only: bool
+) -> None:
+    unit = plain(pair.quote)
+    rules = pair.rules
+    ticks = places_of(rules.price_filter.tick_size) if rules.price_filter else 0
+    steps = places_of(rules.lot_size.step_size) if rules.lot_size else 0
     rows = {
-        "Price": amount(result.price) if result.price else "market",
-        "Trigger": amount(result.stop_price, missing=""),
-        "Quantity": amount(result.quantity, missing=""),
+        "Price": amount(result.price, ticks) if result.price else "market",
+        "Trigger": amount(result.stop_price, ticks, missing=""),
+        "Quantity": amount(result.quantity, steps, missing=""),
         f"Amount ({unit})": amount(result.quote_quantity, missing=""),
         f"Notional ({unit})": money(result.notional, missing=""),
         f"Fee ({unit}, taker {result.fee_rate * 100:g}%, at most)": money(result.fee, missing=""),

@@ -19,31 +19,31 @@ from app.text import plain
 from engine.models import MarketType, TradingPair
 
 
-def _mark_typed(flag: str) -> None:
-    st.session_state[flag] = True
-
-
-def _follow_again(flag: str) -> None:
-    st.session_state[flag] = False
-
-
 def following_price(
-    key: str, label: str, reference: Decimal | None, tick: object
+    key: str, label: str, reference: Decimal | None, tick: object, follow: bool = True
 ) -> Decimal | None:
-    """A price box that holds the last price, refreshed with the market, until the trader types
-    in it; then it keeps what was typed (with a button to follow the market again)."""
-    typed = f"{key}_typed"
-    if not st.session_state.get(typed) and reference is not None:
-        st.session_state[key] = amount(reference, places_of(tick)).replace(",", "")
-    value = st.text_input(label, key=key, on_change=_mark_typed, args=(typed,))
-    if st.session_state.get(typed):
-        st.button(
-            "Follow the market again", key=f"{key}_follow", on_click=_follow_again, args=(typed,),
-            type="tertiary", help="Put the last price back in the box and keep it current.",
-        )  # fmt: skip
-    else:
-        st.caption("Follows the last price until you type in it.")
-    return to_decimal(value)
+    """A price box. Left empty, a limit price is the last price (on the tick grid), which
+    follows the market as the ticket refreshes: the box shows it as a placeholder, so a refresh
+    never overwrites what the trader is typing. Typed, the price stays as typed.
+
+    With `follow` False (a trigger price) the box must be filled; the last price is a hint."""
+    places = places_of(tick)
+    on_grid = reference.quantize(Decimal(1).scaleb(-places)) if reference is not None else None
+    last = amount(on_grid, places) if on_grid is not None else None
+    hint = f"{last} (last price)" if last else "no price yet"
+    value = to_decimal(st.text_input(label, key=key, placeholder=hint))
+    if value is not None:
+        if follow:
+            st.button(
+                "Follow the market again", key=f"{key}_follow", on_click=_set, args=(key, ""),
+                type="tertiary", help="Empty the box: the order goes at the last price.",
+            )  # fmt: skip
+        return value
+    if not follow or reference is None:
+        return None
+    st.caption(f"Empty: the order goes at the last price, {last}, which follows the market. "
+               "Type a price to fix it.")  # fmt: skip
+    return on_grid
 
 
 def _set(key: str, value: str) -> None:

@@ -101,28 +101,42 @@ def test_a_cancel_says_what_was_cancelled_not_its_internal_id(app_env):
     assert said.startswith("Cancelled BUY 0.001 BTCUSDT LIMIT at ") and "td-" not in said
 
 
+def preview_price(at) -> str:
+    (table,) = [m.value for m in at.markdown if "As the exchange will take it" in m.value]
+    return next(line for line in table.splitlines() if line.startswith("| Price |")).split("|")[2]
+
+
 def test_the_limit_price_follows_the_market_until_the_trader_types(app_env):
+    """Walkthrough #19: the box kept the price of the first render, so an unedited limit BUY
+    landed above the market. Empty, the price is the last price, shown as the box's placeholder
+    (a refresh never overwrites what is being typed) and used in the order."""
     open_app()
-    first = price(MarketType.SPOT)
+    price(MarketType.SPOT)
     at = open_app(TRADE)
     k = "ticket_spot_BTCUSDT"
     at.selectbox(key=f"{k}_type").select("LIMIT").run()
-    box = at.text_input(key=f"{k}_price")
-    assert Decimal(box.value) == Decimal(str(first)).quantize(Decimal("0.01"))
+    at.text_input(key=f"{k}_qty").input("0.001").run()
 
-    def moved() -> float | None:
-        now = queries.last_price(MarketType.SPOT, "BTCUSDT")
+    def shown_price() -> str:
+        box = at.text_input(key=f"{k}_price")
+        assert box.value == "" and box.placeholder.endswith(" (last price)")
+        last = box.placeholder.removesuffix(" (last price)")
+        assert preview_price(at).strip() == last  # the order goes at the price shown
+        return last
+
+    first = shown_price()
+
+    def moved() -> str | None:
+        at.run()
+        now = shown_price()
         return now if now != first else None
 
-    now = eventually(moved, timeout=30, interval=0.5)
-    at.run()
-    assert Decimal(at.text_input(key=f"{k}_price").value) == Decimal(str(now)).quantize(
-        Decimal("0.01")
-    )
+    eventually(moved, timeout=30, interval=0.5)
     at.text_input(key=f"{k}_price").input("1234.5").run()
-    time.sleep(2.5)  # the market moves on; what was typed stays
+    time.sleep(2.5)  # the market moves on; what was typed stays, and is what is sent
     at.run()
     assert at.text_input(key=f"{k}_price").value == "1234.5"
+    assert preview_price(at).strip() == "1,234.50"
 
 
 def test_closing_a_position_offers_to_cancel_its_reduce_only_orders(futures_desk):
