@@ -48,7 +48,9 @@ def balances_table() -> None:
         st.caption("No spot balances.")
         return
     grids = queries.grids({("spot", f"{a}USDT") for a in balances["asset"]})
-    steps = {g.base: g.step for g in grids.values()}
+    steps: dict[str, object] = {g.base: g.step for g in grids.values()}
+    for g in grids.values():  # a quote asset (USDT) at its pairs' tick
+        steps.setdefault(g.quote, g.tick)
     view = tables.balances_view(balances, steps)
     st.dataframe(
         view, hide_index=True, width="stretch",

@@ -23,9 +23,9 @@ def banner_lines(switch: KillSwitch, zone: object) -> tuple[str, list[str], str]
     since = local_time(switch.tripped_at, zone)  # type: ignore[arg-type]
     who = "the risk engine" if switch.tripped_by == "risk-engine" else switch.tripped_by
     action = switch.action or KillSwitchAction.BLOCK_ONLY
-    headline = (
-        f"KILL SWITCH ON since {since}, by {who}: {switch.reason} {ACTION_WORDS[action]}{ALWAYS}"
-    )
+    reason = switch.reason.rstrip()
+    reason += "" if reason.endswith((".", "!", "?")) else "."
+    headline = f"KILL SWITCH ON since {since}, by {who}: {reason} {ACTION_WORDS[action]}{ALWAYS}"
     if action is KillSwitchAction.BLOCK_ONLY:
         return headline, [], "The switch does not touch the exchange with this action."
     if switch.checked_at is None:

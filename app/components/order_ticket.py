@@ -55,10 +55,11 @@ def _ticket(market: MarketType, pair: TradingPair) -> None:
     step = rules.lot_size.step_size if rules.lot_size else None
     holding(market, pair, account, step)
     k = f"ticket_{market}_{pair.symbol}"
+    side_col, type_col = st.columns([1.1, 1], vertical_alignment="bottom")
     side = Side(
-        st.segmented_control("Side", ["BUY", "SELL"], default="BUY", key=f"{k}_side") or "BUY"
+        side_col.segmented_control("Side", ["BUY", "SELL"], default="BUY", key=f"{k}_side") or "BUY"
     )
-    order_type = st.selectbox(
+    order_type = type_col.selectbox(
         "Type", list(TYPE_LABELS), format_func=TYPE_LABELS.get, key=f"{k}_type"
     )
     funds = Funds(account.base_free, account.quote_free, account.position)
@@ -97,23 +98,23 @@ def _fields(
     tick = pair.rules.price_filter.tick_size if pair.rules.price_filter else None
     quote = plain(pair.quote)
     stop = price = None
+    tif, post_only, reduce_only, leverage, margin = None, False, False, 1, None
     if order_type.has_stop_price:
         stop = following_price(f"{k}_stop", f"Trigger price ({quote})", reference, tick, False)
     if order_type.has_limit_price:
-        price = following_price(f"{k}_price", f"Price ({quote})", reference, tick)
+        price_col, tif_col = st.columns([1.6, 1])
+        with price_col:
+            price = following_price(f"{k}_price", f"Price ({quote})", reference, tick)
+        tif = TimeInForce(
+            tif_col.selectbox("Time in force", [t.value for t in TimeInForce], key=f"{k}_tif")
+        )
+        if order_type is OrderType.LIMIT:
+            post_only = st.checkbox(
+                "Post-only", key=f"{k}_post_only", help="Refused if it would trade at once."
+            )
     by_quote = False
     if market is MarketType.SPOT and order_type is OrderType.MARKET:
         by_quote = st.toggle(f"Spend an amount of {quote} instead", key=f"{k}_by_quote")
-    tif, post_only, reduce_only, leverage, margin = None, False, False, 1, None
-    if order_type.has_limit_price:
-        cols = st.columns(2)
-        tif = TimeInForce(
-            cols[0].selectbox("Time in force", [t.value for t in TimeInForce], key=f"{k}_tif")
-        )
-        if order_type is OrderType.LIMIT:
-            post_only = cols[1].checkbox(
-                "Post-only", key=f"{k}_post_only", help="Refused if it would trade at once."
-            )
     if market is MarketType.FUTURES:
         leverage, margin, reduce_only = _futures_fields(k, account)
     draft = Ticket(

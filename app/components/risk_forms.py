@@ -109,6 +109,7 @@ def risk_form(current: RiskConfig) -> None:
             help=" ".join(f"{ACTION_LABELS[a]}: {ACTION_WORDS[a]}" for a in KillSwitchAction),
             key="cfg_ks_action",
         )
+        b.caption(" ".join(f"**{ACTION_LABELS[a]}**: {ACTION_WORDS[a]}" for a in KillSwitchAction))
         data["risk_per_trade"] = _risk_per_trade(c, current)
         data["correlation"] = _correlation(current)
         submitted = st.form_submit_button("Save risk limits", type="primary")

@@ -41,8 +41,7 @@ def following_price(
         return value
     if not follow or reference is None:
         return None
-    st.caption(f"Empty: the order goes at the last price, {last}, which follows the market. "
-               "Type a price to fix it.")  # fmt: skip
+    st.caption("Empty: at the last price, as it moves.")
     return on_grid
 
 
@@ -61,7 +60,7 @@ def amount_box(key: str, label: str, sizing: Sizing, free_line: str) -> Decimal 
         help=f"The most this order can be: {sizing.note}.",
     )  # fmt: skip
     shown = f"max {format(best.normalize(), ',f')}" if best is not None else "no max"
-    st.caption(f"{plain(free_line)} · {shown}: {plain(sizing.note)}.")
+    st.caption(f"{plain(free_line)} · {shown}", help=f"The max: {sizing.note}.")
     return to_decimal(value)
 
 
