@@ -82,8 +82,9 @@ class KillSwitchGuard:
         ctx.register_handler(TripKillSwitch, self._on_trip)
         ctx.register_handler(ResetKillSwitch, self._on_reset)
         self.portfolio.subscribe(self.on_valuation)
-        if self.switch.current.on and self.switch.current.outstanding:
-            self._act(self.switch.current.action, self.switch.current.tripped_by or "")
+        current = self.switch.current
+        if current.on and (current.outstanding or current.checked_at is None):
+            self._act(current.action, current.tripped_by or "")  # unfinished before a restart
 
     async def stop(self) -> None:
         self._ctx = None
@@ -190,6 +191,8 @@ class KillSwitchGuard:
 
     async def _report(self, outstanding: list[str]) -> None:
         state = self.switch.current
+        if not state.on:
+            return  # reset meanwhile: what this round saw belongs to no switch any more
         before = state.outstanding
         if tuple(outstanding) != before or state.checked_at is None:
             update = {"outstanding": tuple(outstanding), "checked_at": now_ms()}

@@ -35,8 +35,9 @@ def banner_lines(switch: KillSwitch, zone: object) -> tuple[str, list[str], str]
         return (
             headline,
             list(switch.outstanding),
-            f"The exchange still showed this at {checked}. The desk keeps cancelling and closing "
-            "it; if it stays, cancel or close it on the exchange itself.",
+            f"The exchange has shown this since {checked}. The desk keeps cancelling and "
+            "closing it (every 5 s, then every minute); if it stays, cancel or close it on the "
+            "exchange itself.",
         )
     done = "no open order" + (
         ", no position and no spot holding to sell" if action is KillSwitchAction.FLATTEN else ""
