@@ -329,7 +329,8 @@ class Orders:
         if not reply.ok:
             return reply
         left = await self.cancelling.position_left(command.symbol)
-        note = f" {cancelled} reduce-only order(s) cancelled." if cancelled else ""
+        orders = "order" if cancelled == 1 else "orders"
+        note = f" {cancelled} reduce-only {orders} cancelled." if cancelled else ""
         if left:
             return _reply(
                 command, False,

@@ -152,7 +152,7 @@ def test_closing_a_position_offers_to_cancel_its_reduce_only_orders(futures_desk
     assert box.value and "1 reduce-only order" in box.label
     at.button(key="close_yes").click().run()
     said = [shown(s.value) for s in at.success]
-    assert said and "1 reduce-only order(s) cancelled" in said[0], said
+    assert said and "1 reduce-only order cancelled" in said[0], said
     eventually(lambda: not futures_open({cid}))
 
 
