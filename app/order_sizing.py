@@ -1,8 +1,9 @@
 """The most the ticket's order can be, and whether the account can pay for it. Pure.
 
 The max passes the symbol's filters: rounded down to the step (the market step for market
-orders), at most the filter's maximum, and it says so when even the max is below the pair's
-minimum order. It leaves room for what the desk checks before it sends:
+orders), at most the filter's maximum, checked against every rule of the symbol (the minimum
+order value included), and it says so when even the max is below the pair's minimum order. It
+leaves room for what the desk checks before it sends:
 
 - spot buy: the quote asset's free balance at the order's price (a market order at the last
   price plus 2 %, as the desk's balance check does for slippage); Binance takes the fee from
@@ -15,10 +16,10 @@ minimum order. It leaves room for what the desk checks before it sends:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_FLOOR, Decimal
 
-from app.order_preview import Ticket
+from app.order_preview import Ticket, preview
 from engine.models import MarketType, OrderType, Side, TradingPair
 from engine.orders.checks import MARKET_COST_BUFFER
 from engine.orders.component import FUTURES_TAKER_FEE
@@ -80,7 +81,12 @@ def max_size(ticket: Ticket, pair: TradingPair, reference: Decimal | None, funds
         return Sizing(None, None, f"{basis}: less than the pair's minimum quantity "
                       f"{lot.min_qty.normalize():f}")  # fmt: skip
     step = f" (rounded down to the {lot.step_size.normalize():f} step)" if lot else ""
-    return Sizing(qty if qty > 0 else None, None, basis + step)
+    if qty <= 0:
+        return Sizing(None, None, basis)
+    check = preview(replace(ticket, quantity=qty, quote_quantity=None), pair, reference)
+    if check.problems:  # e.g. below the minimum order value: the most is still too little
+        return Sizing(None, None, f"{basis}: {check.problems[0]}")
+    return Sizing(qty, None, basis + step)
 
 
 def _raw_max(

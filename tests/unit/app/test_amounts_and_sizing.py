@@ -31,6 +31,7 @@ def pair(market: MarketType = MarketType.SPOT) -> TradingPair:
         price_filter=PriceFilter(min_price=D("0.01"), max_price=D("1000000"), tick_size=D("0.01")),
         lot_size=LotSizeFilter(min_qty=D("0.00001"), max_qty=D("9000"), step_size=D("0.00001")),
         notional_filters=(NotionalFilter(filter_type="NOTIONAL", min_notional=D("5")),),
+        filter_order=("PRICE_FILTER", "LOT_SIZE", "NOTIONAL"),
     )  # fmt: skip
     return TradingPair(market=market, symbol="BTCUSDT", base="BTC", quote="USDT",
                        status="TRADING", rules=rules)  # fmt: skip
@@ -123,3 +124,9 @@ def test_positions_say_why_there_is_no_liquidation_price() -> None:
         "cross",
     )
     assert row["Margin (USDT)"] == "— cross: the wallet"
+
+
+def test_no_max_when_the_most_is_below_the_minimum_order_value() -> None:
+    sizing = max_size(ticket(side=Side.SELL), pair(), D("90000"), Funds(base_free=D("0.00004")))
+    assert sizing.quantity is None  # 0.00004 BTC at 90,000 is 3.60 USDT, under the minimum 5
+    assert "below the minimum 5" in sizing.note
