@@ -4,11 +4,22 @@ from pathlib import Path
 
 import streamlit as st
 
+from app.components.kill_banner import kill_switch_banner
+from app.runtime import settings_problem
+from app.text import plain
+
 # The app serves its own favicon: a :material/...: icon makes every browser fetch it from
 # fonts.gstatic.com on each page load.
 FAVICON = Path(__file__).parent / "app" / "assets" / "favicon.png"
 
 st.set_page_config(page_title="tradedesk", page_icon=FAVICON, layout="wide")
+
+# A bad TRADEDESK_* value: a page that names it, nothing started (no page, so no navigation).
+if (problem := settings_problem()) is not None:
+    st.title("tradedesk cannot start")
+    st.error("\n\n".join(plain(line) for line in problem.splitlines()), icon=":material/settings:")
+    st.caption("Fix the variable (or .streamlit/secrets.toml), then restart the server.")
+    st.stop()
 
 
 def page(path: str, title: str, icon: str, url_path: str, default: bool = False) -> st.Page:
@@ -34,4 +45,6 @@ pages = {
         page("app_pages/explore.py", "Explore", ":material/database:", "explore"),
     ],
 }  # fmt: skip
-st.navigation(pages).run()
+navigation = st.navigation(pages)
+kill_switch_banner()  # on every page, above its title, while the kill switch is on
+navigation.run()

@@ -1,4 +1,5 @@
-"""The pages' way into the engine's database: a reader cursor per call, never the writer."""
+"""The pages' way into DuckDB: a cursor per call, floats for showing, exact decimals for
+figures that must not be rounded (amounts, downloads)."""
 
 from __future__ import annotations
 
@@ -18,3 +19,14 @@ def store() -> Store:
 def read_df(sql: str, params: list[Any] | None = None) -> pd.DataFrame:
     with store().reader() as cur:
         return cur.execute(sql, params or []).df()
+
+
+def read_exact(sql: str, params: list[Any]) -> pd.DataFrame:
+    """Like `_df`, but DECIMAL columns come back as exact `Decimal`s (through Arrow), not floats."""
+    with store().reader() as cur:
+        return cur.sql(sql, params=params).to_arrow_table().to_pandas(date_as_object=False)
+
+
+def columns(columns: str, exact: bool) -> str:
+    """A select list as shown (decimals cast to DOUBLE) or as stored (`exact`, for downloads)."""
+    return columns.replace("::DOUBLE", "") if exact else columns

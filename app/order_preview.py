@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from pydantic import ValidationError
 
 from engine.commands import PlaceOrder
-from engine.models import MarketType, OrderType, Side, TimeInForce, TradingPair
+from engine.models import MarginType, MarketType, OrderType, Side, TimeInForce, TradingPair
 from engine.orders.component import FUTURES_TAKER_FEE, SPOT_TAKER_FEE
 from engine.orders.filters import validate_order
 from engine.orders.grid import RoundingMode, round_price, round_quantity
@@ -36,6 +36,7 @@ class Ticket:
     post_only: bool = False
     reduce_only: bool = False
     leverage: int = 1
+    margin_type: MarginType | None = None
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,9 @@ def preview(ticket: Ticket, pair: TradingPair | None, reference: Decimal | None)
     if command is not None:
         problems = [v.reason for v in validate_order(pair.rules, command, reference)]
     notional = _notional(rounded, reference)
-    margin = notional / max(ticket.leverage, 1) if notional and _is_futures(ticket) else None
+    # A reduce-only order takes no new margin: it only closes part of the position.
+    opens = _is_futures(ticket) and not ticket.reduce_only
+    margin = notional / max(ticket.leverage, 1) if notional and opens else None
     return Preview(
         price=rounded.price,
         stop_price=rounded.stop_price,
@@ -149,6 +152,7 @@ def _command(ticket: Ticket) -> tuple[PlaceOrder | None, list[str]]:
             post_only=ticket.post_only and ticket.order_type is OrderType.LIMIT,
             reduce_only=ticket.reduce_only and _is_futures(ticket),
             leverage=ticket.leverage if _is_futures(ticket) else None,
+            margin_type=ticket.margin_type if _is_futures(ticket) else None,
         )
     except ValidationError as exc:
         return None, [_readable(e) for e in exc.errors()]

@@ -1,24 +1,26 @@
 """Read-only queries for the pages: each call takes its own cursor and returns a DataFrame.
 
-Times leave here as UTC timestamps; amounts as floats (the tables keep exact decimals, pages
-only show them). Every query is bounded (a time window or a LIMIT) so a page renders in the
-same time on a year of data as on an hour of it.
+Orders and fills are in app.order_queries, the account in app.account_queries.
+
+Times leave here as UTC timestamps. Every query is bounded (a time window or a LIMIT) so a
+page renders in the same time on a year of data as on an hour of it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
 
-from app import explore_sql
+from app import db, explore_sql
+from app.db import read_df
 from app.runtime import get_engine
 from engine.clock import DAY_MS, now_ms
 from engine.market.selection import PairSelection, selection_kind
-from engine.models import OPEN_STATUSES, MarketType, TradingPair
+from engine.models import MarketType, TradingPair
 from engine.store.config_versions import ConfigVersion, config_history, load_latest_config
-from engine.store.database import Store
 from engine.store.schema import TABLES
 
 INTERVAL_MS = {
@@ -31,49 +33,31 @@ INTERVAL_MS = {
 }
 
 
-def _store() -> Store:
-    return get_engine().store
-
-
-def _df(sql: str, params: list[Any] | None = None) -> pd.DataFrame:
-    with _store().reader() as cur:
-        return cur.execute(sql, params or []).df()
-
-
-def _exact_df(sql: str, params: list[Any]) -> pd.DataFrame:
-    """Like `_df`, but DECIMAL columns come back as exact `Decimal`s (through Arrow), not floats."""
-    with _store().reader() as cur:
-        return cur.sql(sql, params=params).to_arrow_table().to_pandas(date_as_object=False)
-
-
-def _columns(columns: str, exact: bool) -> str:
-    """A select list as shown (decimals cast to DOUBLE) or as stored (`exact`, for downloads)."""
-    return columns.replace("::DOUBLE", "") if exact else columns
-
-
 def table_row_counts() -> pd.DataFrame:
     """Return the row count of every table."""
     union = " UNION ALL ".join(
         f"SELECT '{t}' AS table_name, count(*) AS rows FROM {t}" for t in TABLES
     )
-    return _df(union)
+    return read_df(union)
 
 
 def database_size_bytes() -> int:
     """Return the database file size on disk."""
-    return _store().size_bytes()
+    return db.store().size_bytes()
 
 
 def recent_events(limit: int = 50) -> pd.DataFrame:
     """Return the newest engine events, newest first, with readable UTC times."""
-    frame = _df("SELECT time, level, kind, message FROM events ORDER BY id DESC LIMIT ?", [limit])
+    frame = read_df(
+        "SELECT time, level, kind, message FROM events ORDER BY id DESC LIMIT ?", [limit]
+    )
     frame["time"] = pd.to_datetime(frame["time"], unit="ms", utc=True)
     return frame
 
 
 def events_since(event_id: int, kinds: tuple[str, ...]) -> pd.DataFrame:
     """Events of `kinds` newer than `event_id`, oldest first (for toasts)."""
-    return _df(
+    return read_df(
         "SELECT id, level, kind, message FROM events WHERE id > ? AND kind IN (SELECT unnest(?)) "
         "ORDER BY id LIMIT 20",
         [event_id, list(kinds)],
@@ -81,7 +65,7 @@ def events_since(event_id: int, kinds: tuple[str, ...]) -> pd.DataFrame:
 
 
 def last_event_id() -> int:
-    with _store().reader() as cur:
+    with db.store().reader() as cur:
         row = cur.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()
     return int(row[0]) if row else 0
 
@@ -91,22 +75,55 @@ def last_event_id() -> int:
 
 def symbol_catalogue() -> pd.DataFrame:
     """Every symbol the exchange lists in both markets (exchangeInfo, stored by the engine)."""
-    return _df("SELECT market, symbol, base, quote, status FROM symbols ORDER BY market, symbol")
+    return read_df(
+        "SELECT market, symbol, base, quote, status FROM symbols ORDER BY market, symbol"
+    )
 
 
 def trading_pair(market: MarketType, symbol: str) -> TradingPair | None:
     """The symbol's rules as the exchange listed them, or None when it is not listed."""
-    with _store().reader() as cur:
+    with db.store().reader() as cur:
         rows = cur.execute(
             "SELECT pair FROM symbols WHERE market = ? AND symbol = ?", [market.value, symbol]
         ).fetchall()
     return TradingPair.model_validate_json(rows[0][0]) if rows else None
 
 
+@dataclass(frozen=True)
+class Grid:
+    """How a symbol's figures are written: its tick and step, and its assets."""
+
+    tick: Decimal | None
+    step: Decimal | None
+    base: str
+    quote: str
+
+
+def grids(keys: set[tuple[str, str]]) -> dict[tuple[str, str], Grid]:
+    """(market, symbol) -> its tick, step and assets, for the symbols asked (listed ones)."""
+    if not keys:
+        return {}
+    with db.store().reader() as cur:
+        rows = cur.execute(
+            "SELECT pair FROM symbols WHERE market || ':' || symbol IN (SELECT unnest(?))",
+            [[f"{m}:{s}" for m, s in keys]],
+        ).fetchall()
+    found = {}
+    for (raw,) in rows:
+        pair = TradingPair.model_validate_json(raw)
+        rules = pair.rules
+        found[(pair.market.value, pair.symbol)] = Grid(
+            tick=rules.price_filter.tick_size if rules.price_filter else None,
+            step=rules.lot_size.step_size if rules.lot_size else None,
+            base=pair.base, quote=pair.quote,
+        )  # fmt: skip
+    return found
+
+
 def selected_pairs(market: MarketType) -> tuple[str, ...]:
     """The pairs the engine streams for `market`: its latest stored selection, else the
     configured pairs the exchange lists (the engine decides the same way at start)."""
-    with _store().reader() as cur:
+    with db.store().reader() as cur:
         saved = load_latest_config(cur, selection_kind(market))
         if saved is not None:
             return saved.parse(PairSelection).symbols
@@ -119,15 +136,17 @@ def selected_pairs(market: MarketType) -> tuple[str, ...]:
 
 
 def pair_overview(market: MarketType, symbols: tuple[str, ...]) -> pd.DataFrame:
-    """24 h price, change and volume of `symbols`, with hourly closes of the last 24 h."""
+    """24 h price, change and volume of `symbols`, with hourly closes of the last 24 h (from the
+    stored 1h candles when the engine streams them, else from the 1m candles)."""
     since = now_ms() - DAY_MS
-    frame = _df(
+    interval = "1h" if "1h" in get_engine().settings.kline_intervals else "1m"
+    frame = read_df(
         """
         WITH wanted AS (SELECT unnest(?::VARCHAR[]) AS symbol),
         hourly AS (
             SELECT symbol, open_time // 3600000 AS hour, arg_max(close, open_time) AS close
             FROM klines
-            WHERE market = ? AND interval = '1m' AND open_time >= ?
+            WHERE market = ? AND interval = ? AND open_time >= ?
               AND symbol IN (SELECT symbol FROM wanted)
             GROUP BY ALL),
         spark AS (SELECT symbol, list(close ORDER BY hour) AS last_24h FROM hourly GROUP BY ALL)
@@ -139,36 +158,52 @@ def pair_overview(market: MarketType, symbols: tuple[str, ...]) -> pd.DataFrame:
         LEFT JOIN spark s ON s.symbol = w.symbol
         ORDER BY w.symbol
         """,
-        [list(symbols), str(market), since, str(market)],
+        [list(symbols), str(market), interval, since, str(market)],
     )
     return frame
 
 
-def kline_counts(market: MarketType, symbols: tuple[str, ...]) -> dict[str, int]:
-    """How many 1m candles are stored per symbol (for the Pairs page's history column)."""
-    frame = _df(
-        "SELECT symbol, count(*) AS n FROM klines WHERE market = ? AND interval = '1m' "
-        "AND symbol IN (SELECT unnest(?::VARCHAR[])) GROUP BY symbol",
-        [str(market), list(symbols)],
-    )
-    return dict(zip(frame["symbol"], frame["n"].astype(int), strict=True))
-
-
 def candles(market: MarketType, symbol: str, interval: str, bars: int = 240) -> pd.DataFrame:
-    """The last `bars` candles of `interval`, built from the stored 1m candles."""
+    """The last `bars` candles of `interval`: as the exchange gave them when the engine stores
+    that interval, else built from the stored 1m candles."""
     step = INTERVAL_MS[interval]
     since = (now_ms() // step - bars + 1) * step
-    return _df(
+    native = read_df(
+        "SELECT epoch_ms(open_time) AS time, open::DOUBLE AS open, high::DOUBLE AS high, "
+        "low::DOUBLE AS low, close::DOUBLE AS close, volume::DOUBLE AS volume FROM klines "
+        "WHERE market = ? AND symbol = ? AND interval = ? AND open_time >= ? ORDER BY open_time",
+        [str(market), symbol, interval, since],
+    )
+    if not native.empty or interval == "1m":
+        return native
+    return read_df(
         """
         SELECT epoch_ms((open_time // ?) * ?) AS time,
-               arg_min(open, open_time) AS open, max(high) AS high, min(low) AS low,
-               arg_max(close, open_time) AS close, sum(volume) AS volume
+               arg_min(open, open_time)::DOUBLE AS open, max(high)::DOUBLE AS high,
+               min(low)::DOUBLE AS low, arg_max(close, open_time)::DOUBLE AS close,
+               sum(volume)::DOUBLE AS volume
         FROM klines
         WHERE market = ? AND symbol = ? AND interval = '1m' AND open_time >= ?
         GROUP BY 1 ORDER BY 1
         """,
         [step, step, str(market), symbol, since],
     )
+
+
+def history_span(market: MarketType, symbols: tuple[str, ...]) -> dict[str, str]:
+    """Per symbol, how many candles of each interval are stored, coarsest first (Pairs page)."""
+    frame = read_df(
+        "SELECT symbol, interval, count(*) AS n FROM klines WHERE market = ? "
+        "AND symbol IN (SELECT unnest(?::VARCHAR[])) GROUP BY ALL",
+        [str(market), list(symbols)],
+    )
+    order = {name: i for i, name in enumerate(reversed(INTERVAL_MS))}
+    spans: dict[str, list[tuple[int, str]]] = {}
+    for row in frame.itertuples():
+        spans.setdefault(row.symbol, []).append(
+            (order.get(row.interval, 99), f"{int(row.n):,} × {row.interval}")
+        )
+    return {s: ", ".join(text for _, text in sorted(parts)) for s, parts in spans.items()}
 
 
 def last_price(market: MarketType, symbol: str) -> float | None:
@@ -179,7 +214,7 @@ def last_price(market: MarketType, symbol: str) -> float | None:
     else:
         sql = "SELECT last_price FROM tickers WHERE market = 'spot' AND symbol = ?"
         params = [symbol]
-    with _store().reader() as cur:
+    with db.store().reader() as cur:
         row = cur.execute(sql, params).fetchone()
         if row is None or row[0] is None:
             row = cur.execute(
@@ -190,232 +225,19 @@ def last_price(market: MarketType, symbol: str) -> float | None:
     return float(row[0]) if row and row[0] is not None else None
 
 
-# --- orders and fills ---------------------------------------------------------------------------
-
-_ORDER_COLUMNS = """client_order_id, market, symbol, side, order_type, time_in_force,
-    quantity::DOUBLE AS quantity, quote_quantity::DOUBLE AS quote_quantity,
-    price::DOUBLE AS price, stop_price::DOUBLE AS stop_price, reduce_only, post_only, status,
-    executed_qty::DOUBLE AS executed_qty, avg_price::DOUBLE AS avg_price, reason, actor,
-    epoch_ms(created_ms) AS created, epoch_ms(updated_ms) AS updated"""
-
-
-_FILL_COLUMNS = """epoch_ms(time) AS time, market, symbol, side, price::DOUBLE AS price,
-    qty::DOUBLE AS qty, quote_qty::DOUBLE AS quote_qty, commission::DOUBLE AS commission,
-    commission_asset, is_maker, realized_pnl::DOUBLE AS realized_pnl, trade_id, client_order_id"""
-
-
-def open_orders(market: MarketType | None = None, symbol: str | None = None) -> pd.DataFrame:
-    """Orders still open (or not yet known), newest first."""
-    return _df(
-        f"SELECT {_ORDER_COLUMNS} FROM orders WHERE status IN (SELECT unnest(?)) "
-        "AND (? IS NULL OR market = ?) AND (? IS NULL OR symbol = ?) ORDER BY created_ms DESC",
-        [sorted(OPEN_STATUSES), _m(market), _m(market), symbol, symbol],
-    )
-
-
-def _m(market: MarketType | None) -> str | None:
-    return None if market is None else str(market)
-
-
-def _history_where(
-    market: str | None, symbol: str | None, side: str | None, since_ms: int | None
-) -> tuple[str, list[Any]]:
-    clauses, params = [], []
-    for column, value in (("market", market), ("symbol", symbol), ("side", side)):
-        if value:
-            clauses.append(f"{column} = ?")
-            params.append(value)
-    return " AND ".join(clauses) or "TRUE", [*params, since_ms or 0]
-
-
-def order_history(
-    market: str | None = None,
-    symbol: str | None = None,
-    side: str | None = None,
-    status: str | None = None,
-    since_ms: int | None = None,
-    limit: int | None = 500,
-    exact: bool = False,
-) -> pd.DataFrame:
-    """Orders matching the filters, newest first (all of them when `limit` is None); `exact`
-    keeps amounts as the exact decimals stored (for a download)."""
-    where, params = _history_where(market, symbol, side, since_ms)
-    if status:
-        where += " AND status = ?"
-        params.insert(-1, status)
-    lim = "" if limit is None else f"LIMIT {int(limit)}"
-    sql = (
-        f"SELECT {_columns(_ORDER_COLUMNS, exact)} FROM orders WHERE {where} AND created_ms >= ? "
-        f"ORDER BY created_ms DESC {lim}"
-    )
-    return _exact_df(sql, params) if exact else _df(sql, params)
-
-
-def fill_history(
-    market: str | None = None,
-    symbol: str | None = None,
-    side: str | None = None,
-    since_ms: int | None = None,
-    limit: int | None = 500,
-    exact: bool = False,
-) -> pd.DataFrame:
-    """Fills matching the filters, newest first (all of them when `limit` is None); `exact`
-    keeps amounts as the exact decimals stored (for a download)."""
-    where, params = _history_where(market, symbol, side, since_ms)
-    lim = "" if limit is None else f"LIMIT {int(limit)}"
-    sql = f"""SELECT {_columns(_FILL_COLUMNS, exact)}
-        FROM fills WHERE {where} AND time >= ? ORDER BY time DESC {lim}"""
-    return _exact_df(sql, params) if exact else _df(sql, params)
-
-
-def fills_between(market: MarketType, symbol: str, since: pd.Timestamp) -> pd.DataFrame:
-    """Fills of one symbol from `since` on (to mark them on the chart)."""
-    return _df(
-        "SELECT epoch_ms(time) AS time, side, price::DOUBLE AS price, qty::DOUBLE AS qty "
-        "FROM fills WHERE market = ? AND symbol = ? AND time >= ? ORDER BY time",
-        [str(market), symbol, int(since.timestamp() * 1000)],
-    )
-
-
-def order_symbols() -> list[str]:
-    """Symbols that have orders (for the history filter)."""
-    frame = _df("SELECT DISTINCT symbol FROM orders ORDER BY symbol")
-    return list(frame["symbol"])
-
-
-# --- portfolio ----------------------------------------------------------------------------------
-
-
-def spot_balances() -> pd.DataFrame:
-    """Spot balances with the USDT price and value the engine's valuation used (None when it
-    has no price for the asset), so the table adds up to the engine's spot value."""
-    return _df(
-        """
-        WITH v AS (SELECT assets FROM valuation WHERE id = 1)
-        SELECT b.asset, b.free::DOUBLE AS free, b.locked::DOUBLE AS locked,
-               (b.free + b.locked)::DOUBLE AS total,
-               TRY_CAST(json_extract_string(v.assets, '$."' || b.asset || '".price') AS DOUBLE)
-                   AS price,
-               total * price AS value_usdt, epoch_ms(b.updated_ms) AS updated
-        FROM balances b LEFT JOIN v ON TRUE
-        WHERE b.market = 'spot' AND b.free + b.locked > 0
-        ORDER BY value_usdt DESC NULLS LAST, b.asset
-        """
-    )
-
-
-def futures_wallet() -> pd.DataFrame:
-    """USD-M wallet balances (free = available for new margin)."""
-    return _df(
-        "SELECT asset, free::DOUBLE AS available, (free + locked)::DOUBLE AS wallet "
-        "FROM balances WHERE market = 'futures' AND free + locked > 0 ORDER BY asset"
-    )
-
-
-def futures_positions() -> pd.DataFrame:
-    """Open USD-M positions, marked at the freshest mark price we hold."""
-    return _df(
-        """
-        SELECT p.symbol, CASE WHEN p.amount > 0 THEN 'LONG' ELSE 'SHORT' END AS side,
-               p.amount::DOUBLE AS size, p.entry_price::DOUBLE AS entry,
-               coalesce(m.mark_price, p.mark_price::DOUBLE) AS mark,
-               (coalesce(m.mark_price, p.mark_price::DOUBLE) - p.entry_price::DOUBLE)
-                   * p.amount::DOUBLE AS unrealized_pnl,
-               abs(p.amount::DOUBLE) * coalesce(m.mark_price, p.mark_price::DOUBLE) AS notional,
-               coalesce(p.leverage, s.leverage) AS leverage,
-               coalesce(p.margin_type, s.margin_type) AS margin_type,
-               p.isolated_margin::DOUBLE AS isolated_margin,
-               p.liquidation_price::DOUBLE AS liquidation_price
-        FROM positions p LEFT JOIN mark_prices m USING (symbol)
-        LEFT JOIN symbol_settings s USING (symbol)
-        WHERE p.amount <> 0 ORDER BY notional DESC
-        """
-    )
-
-
-def equity_curve(days: int = 90) -> pd.DataFrame:
-    """Equity snapshots of the last `days` with the running peak and drawdown."""
-    return _df(
-        """
-        SELECT epoch_ms(time) AS time, equity::DOUBLE AS equity,
-               max(equity::DOUBLE) OVER (ORDER BY time) AS peak,
-               peak - equity AS drawdown,
-               CASE WHEN peak > 0 THEN (peak - equity) / peak * 100 END AS drawdown_pct
-        FROM equity WHERE time >= ? ORDER BY time
-        """,
-        [now_ms() - days * DAY_MS],
-    )
-
-
-@dataclass(frozen=True)
-class PortfolioFigures:
-    """The engine's valuation at one moment: every header figure comes from the same row."""
-
-    time: pd.Timestamp
-    equity: float
-    spot_value: float
-    futures_wallet: float
-    unrealized_pnl: float
-    day_start_equity: float | None
-    day_start_time: pd.Timestamp | None
-    peak_equity: float | None
-    unpriced: tuple[str, ...]
-
-    @property
-    def daily_pnl(self) -> float | None:
-        start = self.day_start_equity
-        return None if start is None else self.equity - start
-
-    @property
-    def daily_pnl_pct(self) -> float | None:
-        start = self.day_start_equity
-        return None if not start else (self.equity - start) / start * 100
-
-    @property
-    def drawdown(self) -> float | None:
-        return None if self.peak_equity is None else max(0.0, self.peak_equity - self.equity)
-
-
-def portfolio_figures() -> PortfolioFigures | None:
-    """The engine's latest valuation of the account (None before its first one)."""
-    with _store().reader() as cur:
-        row = cur.execute(
-            "SELECT time, equity::DOUBLE, spot_value::DOUBLE, futures_wallet::DOUBLE, "
-            "unrealized_pnl::DOUBLE, day_start_equity::DOUBLE, day_start_time, "
-            "peak_equity::DOUBLE, unpriced FROM valuation WHERE id = 1"
-        ).fetchone()
-    if row is None:
-        return None
-    time_ms, equity, spot, wallet, unrealized, start, start_ms, peak, unpriced = row
-    return PortfolioFigures(
-        time=pd.to_datetime(time_ms, unit="ms", utc=True), equity=equity, spot_value=spot or 0.0,
-        futures_wallet=wallet or 0.0, unrealized_pnl=unrealized or 0.0, day_start_equity=start,
-        day_start_time=pd.to_datetime(start_ms, unit="ms", utc=True) if start_ms else None,
-        peak_equity=peak, unpriced=tuple(a for a in (unpriced or "").split(",") if a),
-    )  # fmt: skip
-
-
-def risk_usage() -> pd.DataFrame:
-    """The use of every limit that is set (name, used, limit, pct, unit), from the engine."""
-    return _df(
-        'SELECT name, used::DOUBLE AS used, limit_value::DOUBLE AS "limit", pct::DOUBLE AS pct, '
-        "unit FROM risk_usage ORDER BY name"
-    )
-
-
 # --- configuration ------------------------------------------------------------------------------
 
 
 def latest_config(kind: str) -> ConfigVersion | None:
     """The newest stored version of a configuration kind (risk, trading, kill_switch, ...)."""
-    with _store().reader() as cur:
+    with db.store().reader() as cur:
         return load_latest_config(cur, kind)
 
 
 def config_changes(kinds: tuple[str, ...]) -> pd.DataFrame:
     """Every change to the given configuration kinds, newest first: who, when, what."""
     rows = []
-    with _store().reader() as cur:
+    with db.store().reader() as cur:
         for kind in kinds:
             for version in config_history(cur, kind):
                 for change in version.changes:
@@ -439,29 +261,9 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def fills_since(since_ms: int) -> pd.DataFrame:
-    """Fills at or after `since_ms`, oldest first, at most 10 (for toasts)."""
-    return _df(
-        "SELECT time AS time_ms, market, symbol, side, price::DOUBLE AS price, qty::DOUBLE AS qty "
-        "FROM fills WHERE time >= ? ORDER BY time LIMIT 10",
-        [since_ms],
-    )
-
-
-def current_leverage(symbol: str) -> int:
-    """The symbol's futures leverage as last set or reported (1 when never set)."""
-    with _store().reader() as cur:
-        row = cur.execute(
-            "SELECT coalesce(p.leverage, s.leverage) FROM (SELECT ? AS symbol) q "
-            "LEFT JOIN positions p USING (symbol) LEFT JOIN symbol_settings s USING (symbol)",
-            [symbol],
-        ).fetchone()
-    return int(row[0]) if row and row[0] else 1
-
-
 def market_unavailable(market: MarketType) -> str | None:
     """Why `market` cannot be used (the exchange listed none of its symbols), or None."""
-    with _store().reader() as cur:
+    with db.store().reader() as cur:
         count = cur.execute(
             "SELECT count(*) FROM symbols WHERE market = ?", [market.value]
         ).fetchall()[0][0]
@@ -472,33 +274,6 @@ def market_unavailable(market: MarketType) -> str | None:
 
 # --- explore ------------------------------------------------------------------------------------
 
-SAVED_QUERIES = {
-    "Fills per symbol and day": (
-        "SELECT symbol, date_trunc('day', epoch_ms(time)) AS day, count(*) AS fills,\n"
-        "       sum(quote_qty)::DOUBLE AS volume_usdt, sum(commission)::DOUBLE AS fees\n"
-        "FROM fills GROUP BY ALL ORDER BY day DESC, symbol"
-    ),
-    "Hourly closes, BTCUSDT spot, last 2 days": (
-        "SELECT epoch_ms(open_time // 3600000 * 3600000) AS hour,\n"
-        "       arg_max(close, open_time) AS close, sum(volume) AS volume\n"
-        "FROM klines\n"
-        "WHERE market = 'spot' AND symbol = 'BTCUSDT' AND interval = '1m'\n"
-        "  AND open_time >= (epoch_ms(now()::TIMESTAMP) - 2 * 86400000)\n"
-        "GROUP BY 1 ORDER BY 1"
-    ),
-    "Orders by status": (
-        "SELECT status, market, count(*) AS orders FROM orders GROUP BY ALL ORDER BY orders DESC"
-    ),
-    "Equity curve": (
-        "SELECT epoch_ms(time) AS time, equity::DOUBLE AS equity FROM equity ORDER BY time"
-    ),
-    "Warnings and errors": (
-        "SELECT epoch_ms(time) AS time, level, kind, message FROM events\n"
-        "WHERE level <> 'info' ORDER BY id DESC LIMIT 200"
-    ),
-}
-
-
 QueryFailed = explore_sql.QueryFailed
 
 
@@ -507,4 +282,4 @@ def run_select(
 ) -> tuple[pd.DataFrame, bool]:
     """Run Explore's SQL (app.explore_sql: checked, read-only, bounded); return at most
     `max_rows` rows, decimals exact, and whether there were more."""
-    return explore_sql.run_select(_store(), sql, explore_sql.Limits(max_rows, timeout_s))
+    return explore_sql.run_select(db.store(), sql, explore_sql.Limits(max_rows, timeout_s))

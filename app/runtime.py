@@ -21,7 +21,7 @@ from engine.binance.urls import Endpoints, endpoints_for, sim_endpoints
 from engine.credentials import Credentials, CredentialsSource, EnvironmentCredentials
 from engine.engine import Engine
 from engine.models import Environment
-from engine.settings import Settings, load_settings
+from engine.settings import Settings, SettingsError, load_settings
 from simulator.server import SimConfig, SimulatorThread
 
 _registry_lock = threading.Lock()
@@ -100,3 +100,15 @@ def get_runtime() -> Runtime:
 def get_engine() -> Engine:
     """The process-wide engine."""
     return get_runtime().engine
+
+
+def settings_problem() -> str | None:
+    """Why the settings cannot start the desk (the variable and what is allowed), else None.
+
+    Checked before anything starts, so a bad value gives a page with the message, not a
+    traceback, and nothing half-started."""
+    try:
+        load_settings()
+    except SettingsError as exc:
+        return str(exc)
+    return None

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app import charts, explore_sql, queries
+from app import charts, explore_sql, queries, saved_queries
 from app.csv_export import to_csv
 from app.sql_guard import MAX_SQL_CHARS, RefusedQuery
 from app.text import plain
@@ -20,12 +20,12 @@ st.caption(
 )
 saved = st.selectbox(
     "Saved queries",
-    ["", *queries.SAVED_QUERIES],
+    ["", *saved_queries.SAVED_QUERIES],
     key="explore_saved",
     format_func=lambda name: name or "pick one to load it",
 )
 if saved and st.session_state.get("_explore_loaded") != saved:
-    st.session_state["explore_sql"] = queries.SAVED_QUERIES[saved]
+    st.session_state["explore_sql"] = saved_queries.SAVED_QUERIES[saved]
     st.session_state["_explore_loaded"] = saved
 sql = st.text_area(
     "SQL",

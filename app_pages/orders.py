@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app import charts, queries
+from app import charts, order_queries, queries
 from app.components.feedback import last_reply
 from app.components.notify import toast_news
 from app.components.order_tables import cancel_all_control, history_table, open_orders_table
@@ -49,8 +49,8 @@ def live_chart() -> None:
     if bars.empty:
         st.info(f"No {plain(symbol)} candles stored yet; they arrive with the next backfill.")
         return
-    fills = queries.fills_between(market, symbol, bars["time"].iloc[0])
-    orders = queries.open_orders(market, symbol)
+    fills = order_queries.fills_between(market, symbol, bars["time"].iloc[0])
+    orders = order_queries.open_orders(market, symbol)
     last = bars["close"].iloc[-1]
     change = (last / bars["open"].iloc[0] - 1) * 100
     st.plotly_chart(
@@ -70,7 +70,7 @@ open_tab, orders_tab, fills_tab = st.tabs(["Open orders", "Order history", "Fill
 
 @st.fragment(run_every=REFRESH_S)
 def live_open_orders() -> None:
-    orders = queries.open_orders()
+    orders = order_queries.open_orders(exact=True)
     open_orders_table(orders)
     here = orders[(orders["market"] == market.value) & (orders["symbol"] == symbol)]
     cancel_all_control(market, symbol, len(here))

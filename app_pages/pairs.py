@@ -5,6 +5,7 @@ import streamlit as st
 from app import commands, favourites, queries
 from app.components.feedback import last_reply, show_reply
 from app.components.notify import toast_news
+from app.components.pair_removal import remove_control
 from app.runtime import get_engine
 from app.text import plain
 from engine.models import MarketType
@@ -58,9 +59,9 @@ def watchlist() -> None:
         st.info(f"No {market} pairs are streamed. Add one above.")
         return
     frame = queries.pair_overview(market, current)
-    counts = queries.kline_counts(market, current)
+    stored = queries.history_span(market, current)
     frame.insert(0, "fav", frame["symbol"].isin(favourites.favourites(market)))
-    frame["candles"] = frame["symbol"].map(counts).fillna(0).astype(int)
+    frame["candles"] = frame["symbol"].map(stored).fillna("none yet")
     st.dataframe(
         frame,
         hide_index=True,
@@ -75,15 +76,13 @@ def watchlist() -> None:
             "high_24h": st.column_config.NumberColumn("24h high", format="%.6g"),
             "low_24h": st.column_config.NumberColumn("24h low", format="%.6g"),
             "updated": st.column_config.DatetimeColumn("Updated (UTC)", format="HH:mm:ss"),
-            "candles": st.column_config.NumberColumn("1m candles stored"),
+            "candles": st.column_config.TextColumn("Candles stored", width="medium"),
         },
     )
     chooser, remove, star = st.columns([4, 1, 1], vertical_alignment="bottom")
     picked = tuple(chooser.multiselect("Pairs to change", current, key="pairs_picked"))
-    if remove.button("Remove", disabled=not picked, key="pairs_remove", width="stretch"):
-        keep = tuple(s for s in current if s not in picked)
-        show_reply(commands.select_pairs(market, keep), success_toast=True)
-        st.rerun()
+    clicked = remove.button("Remove", disabled=not picked, key="pairs_remove", width="stretch")
+    remove_control(market, current, picked, clicked)
     if star.button("★ Favourite", disabled=not picked, key="pairs_fav", width="stretch"):
         for s in picked:
             reply = favourites.set_favourite(market, s, s not in favourites.favourites(market))

@@ -1,17 +1,14 @@
 """Portfolio: balances, positions, totals, today's P&L, equity and drawdown, allocation."""
 
-import pandas as pd
 import streamlit as st
 
-from app import charts, commands, queries
-from app.components.feedback import last_reply, show_reply
+from app import account_queries, charts, order_queries, queries, tables
+from app.components.feedback import last_reply
 from app.components.notify import toast_news
+from app.components.positions import margin_mode_control, positions_table
 from app.runtime import get_engine
 from app.text import plain
 from engine.models import MarketType
-
-_CONFIRM = "_confirm_close_position"
-MONEY = st.column_config.NumberColumn(format="%.2f")
 
 st.title("Portfolio")
 last_reply()
@@ -19,15 +16,15 @@ last_reply()
 
 def totals() -> None:
     """The header: every figure from the engine's one valuation, taken at one moment."""
-    figures = queries.portfolio_figures()
+    figures = account_queries.portfolio_figures()
     if figures is None:
         st.caption("The engine has not valued the account yet; figures appear in a moment.")
         return
     cols = st.columns(5)
     cols[0].metric("Equity (USDT)", f"{figures.equity:,.2f}")
-    cols[1].metric("Spot value", f"{figures.spot_value:,.2f}")
-    cols[2].metric("Futures wallet", f"{figures.futures_wallet:,.2f}")
-    cols[3].metric("Unrealized P&L", f"{figures.unrealized_pnl:+,.2f}")
+    cols[1].metric("Spot value (USDT)", f"{figures.spot_value:,.2f}")
+    cols[2].metric("Futures wallet (USDT)", f"{figures.futures_wallet:,.2f}")
+    cols[3].metric("Unrealized P&L (USDT)", f"{figures.unrealized_pnl:+,.2f}")
     pnl, pct = figures.daily_pnl, figures.daily_pnl_pct
     cols[4].metric(
         "Today's P&L (since 00:00 UTC)",
@@ -45,68 +42,59 @@ def totals() -> None:
     st.caption(caption)
 
 
-def position_rows(positions: pd.DataFrame) -> None:
-    """The positions table, then a Close button per position with a confirmation."""
-    st.dataframe(
-        positions,
-        hide_index=True,
-        width="stretch",
-        column_config={"unrealized_pnl": MONEY, "notional": MONEY, "isolated_margin": MONEY},
-    )
-    pending = st.session_state.get(_CONFIRM)
-    if pending:
-        st.warning(f"Close the whole {plain(pending)} position at market (reduce-only)?")
-        yes, no, _ = st.columns([1, 1, 3])
-        if yes.button(f"Yes, close {plain(pending)}", type="primary", key="close_yes"):
-            st.session_state[_CONFIRM] = None
-            show_reply(commands.close_position(pending), success_toast=True)
-            st.rerun()
-        if no.button("Keep it", key="close_no"):
-            st.session_state[_CONFIRM] = None
-            st.rerun()
+def balances_table() -> None:
+    balances = account_queries.spot_balances(exact=True)
+    if balances.empty:
+        st.caption("No spot balances.")
         return
-    cols = st.columns(min(len(positions), 6) or 1)
-    for i, symbol in enumerate(positions["symbol"]):
-        if cols[i % len(cols)].button(f"Close {plain(symbol)}", key=f"close_{symbol}"):
-            st.session_state[_CONFIRM] = symbol
-            st.rerun()
+    grids = queries.grids({("spot", f"{a}USDT") for a in balances["asset"]})
+    steps: dict[str, object] = {g.base: g.step for g in grids.values()}
+    for g in grids.values():  # a quote asset (USDT) at its pairs' tick
+        steps.setdefault(g.quote, g.tick)
+    view = tables.balances_view(balances, steps)
+    st.dataframe(
+        view, hide_index=True, width="stretch",
+        column_config=tables.right_aligned(view, "Asset"),
+    )  # fmt: skip
+    st.caption("Exact balances, at each asset's step; nothing rounded up.")
 
 
 @st.fragment(run_every=get_engine().settings.status_refresh_s)
 def live_portfolio() -> None:
     toast_news()
-    balances = queries.spot_balances()
-    wallet = queries.futures_wallet()
-    positions = queries.futures_positions()
     totals()
-
+    positions = account_queries.futures_positions(exact=True)
     left, right = st.columns([3, 2])
     with left:
         st.subheader("Spot balances")
-        st.dataframe(
-            balances,
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "value_usdt": MONEY,
-                "price": st.column_config.NumberColumn(format="%.8g"),
-                "updated": st.column_config.DatetimeColumn(format="HH:mm:ss"),
-            },
-        )
+        balances_table()
         st.subheader("Futures positions")
         unavailable = queries.market_unavailable(MarketType.FUTURES)
         if unavailable is not None:
             st.caption(f"The futures market is unavailable on this connection: {unavailable}")
-        elif positions.empty:
-            st.caption("No open futures positions.")
         else:
-            position_rows(positions)
-        if not wallet.empty:
-            st.dataframe(wallet, hide_index=True, width="stretch")
+            orders = order_queries.open_orders(MarketType.FUTURES, exact=True)
+            if positions.empty:
+                st.caption("No open futures positions.")
+            else:
+                positions_table(positions, orders)
+            margin_mode_control(list(queries.selected_pairs(MarketType.FUTURES)), positions,
+                                orders)  # fmt: skip
+            wallet = account_queries.futures_wallet(exact=True)
+            st.subheader("Futures wallet")
+            if wallet.empty:
+                st.caption("The futures wallet is empty.")
+            else:
+                view = tables.wallet_view(wallet)
+                st.dataframe(view, hide_index=True, width="stretch",
+                             column_config=tables.right_aligned(view, "Asset"))  # fmt: skip
     with right:
         st.subheader("Allocation")
+        balances = account_queries.spot_balances()
         if balances["value_usdt"].fillna(0).sum() > 0 or not positions.empty:
-            st.plotly_chart(charts.allocation(balances, positions, wallet), key="allocation")
+            chart = charts.allocation(balances, account_queries.futures_positions(),
+                                      account_queries.futures_wallet())  # fmt: skip
+            st.plotly_chart(chart, key="allocation")
         else:
             st.caption("Nothing held yet.")
 
@@ -117,7 +105,7 @@ st.subheader("Equity and drawdown")
 days = st.segmented_control(
     "Period", [1, 7, 30, 90, 365], default=30, key="equity_days", format_func=lambda d: f"{d}d"
 )
-equity = queries.equity_curve(days or 30)
+equity = account_queries.equity_curve(days or 30)
 if len(equity) < 2:
     st.caption("The engine stores an equity snapshot every minute; the curve starts at the second.")
 else:

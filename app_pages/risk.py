@@ -1,28 +1,28 @@
 """Risk: the kill switch, the use of every limit, the configuration and its history."""
 
-import pandas as pd
 import streamlit as st
 
-from app import commands, queries, risk_view
+from app import account_queries, commands, risk_view
 from app.components.feedback import last_reply, show_reply
 from app.components.risk_forms import risk_form, trading_form
+from app.formats import browser_timezone, zone_label
 from app.runtime import get_engine
 from app.text import MAX_SHOWN, plain
 
 st.title("Risk")
 last_reply()
+zone = browser_timezone()
 
 
 def kill_switch_panel() -> None:
     switch = risk_view.kill_switch()
     with st.container(border=True):
         if switch.on:
-            when = pd.to_datetime(switch.tripped_at, unit="ms", utc=True)
-            st.error(
-                f"**Kill switch ON** since {when:%Y-%m-%d %H:%M:%S} UTC, by "
-                f"{plain(switch.tripped_by)} ({plain(switch.rule)}): {plain(switch.reason)}. "
-                "New orders are refused; reduce-only and closing orders still pass.",
-                icon=":material/emergency_home:",
+            st.markdown(
+                "**The kill switch is on** (the banner above says since when, why, and what "
+                "the exchange still holds). Only an admin can reset it. Today's loss counts "
+                "from 00:00 UTC whatever the switch does, so a reset is refused while it is "
+                "still beyond the daily-loss limit."
             )
             if st.button("Reset the kill switch (admin)", key="ks_reset"):
                 show_reply(commands.reset_kill_switch(), success_toast=True)
@@ -42,12 +42,29 @@ def kill_switch_panel() -> None:
             show_reply(commands.trip_kill_switch(reason.strip() or "pulled by hand"))
             st.rerun()
         action = risk_view.risk_config().kill_switch_action
-        st.caption(f"When it trips (by hand or at a loss limit) the engine also runs: {action}.")
+        st.caption(
+            f"When it trips (by hand or at a loss limit), with the action "
+            f"“{risk_view.ACTION_LABELS[action]}”: {risk_view.ACTION_WORDS[action]}"
+            f"{risk_view.ALWAYS} Afterwards the engine asks the exchange what is left and "
+            "names it on every page until nothing is."
+        )
+
+
+def day_start_note() -> None:
+    """Say when the desk's day began when it was not running at 00:00 UTC."""
+    figures = account_queries.portfolio_figures()
+    start = figures.day_start_time if figures is not None else None
+    if start is not None and (start.hour, start.minute) != (0, 0):
+        st.caption(
+            f"The desk was not running at 00:00 UTC today: its day started at {start:%H:%M} "
+            "UTC, so today's loss counts from the equity it had then."
+        )
 
 
 @st.fragment(run_every=get_engine().settings.status_refresh_s)
 def limit_use() -> None:
     usage = risk_view.usage_table()
+    day_start_note()
     if usage.empty:
         st.caption("No limit is set: every order within the exchange's rules passes.")
         return
@@ -57,17 +74,19 @@ def limit_use() -> None:
         hide_index=True,
         width="stretch",
         column_config={
+            "name": st.column_config.TextColumn("Limit"),
+            "used": st.column_config.NumberColumn("Used", format="%.2f"),
+            "limit": st.column_config.NumberColumn("Limit at", format="%.2f"),
+            "unit": st.column_config.TextColumn("Unit"),
             "use": st.column_config.ProgressColumn(
                 "Use", min_value=0, max_value=100, format="%.0f%%"
             ),
             "pct": st.column_config.NumberColumn("% of limit", format="%.1f"),
-            "used": st.column_config.NumberColumn(format="%.2f"),
-            "limit": st.column_config.NumberColumn(format="%.2f"),
         },
     )
     hot = usage[usage["pct"] >= 80]
     for row in hot.itertuples():
-        st.warning(f"{row.name}: {row.pct:.0f}% of the limit in use.")
+        st.warning(f"{plain(row.name)}: {row.pct:.0f}% of the limit in use.")
 
 
 kill_switch_panel()
@@ -82,8 +101,9 @@ with risk_tab:
     risk_form(risk_view.risk_config())
 
 st.subheader("History of changes")
-history = queries.config_changes(("trading", "risk", "kill_switch", "pairs:spot", "pairs:futures"))
+history = risk_view.history_table(zone)
 if history.empty:
     st.caption("No change stored yet.")
 else:
+    st.caption(f"Times in your timezone, {zone_label(zone)}; kill-switch times in UTC.")
     st.dataframe(history, hide_index=True, width="stretch", height=300)

@@ -13,6 +13,7 @@ from app.components.status import (
     stream_table,
     task_table,
 )
+from app.formats import browser_timezone, local_time, zone_label
 from app.runtime import get_engine
 from app.text import plain
 
@@ -51,7 +52,14 @@ def live_status() -> None:
         task_table(reply.data)
 
     st.subheader("Recent events")
-    st.dataframe(queries.recent_events(), hide_index=True, width="stretch")
+    zone = browser_timezone()
+    events = queries.recent_events()
+    events["time"] = [local_time(t, zone) for t in events["time"]]
+    st.dataframe(
+        events, hide_index=True, width="stretch",
+        column_config={"time": f"Time ({zone_label(zone)})", "level": "Level", "kind": "What",
+                       "message": "Message"},
+    )  # fmt: skip
 
 
 live_status()

@@ -68,6 +68,10 @@ class PlaceOrder(Command):
     # Futures: the leverage to trade at. Set before the order is sent, and set back if the
     # exchange refuses the order, so a refused order leaves the leverage as it was.
     leverage: int | None = Field(None, ge=1, le=125)
+    # Futures: the margin mode to trade in (isolated or cross), set before the order like the
+    # leverage, and set back if the exchange refuses the order. Binance refuses the change while
+    # the symbol has a position (-4048) or open orders (-4047): the order is then refused too.
+    margin_type: MarginType | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> PlaceOrder:
@@ -78,29 +82,38 @@ class PlaceOrder(Command):
 
 
 def _order_problems(o: PlaceOrder) -> list[str]:
+    return _size_and_price_problems(o) + _market_problems(o)
+
+
+def _size_and_price_problems(o: PlaceOrder) -> list[str]:
     problems = []
     if (o.quantity is None) == (o.quote_quantity is None) and not o.close_position:
         problems.append("give either a quantity or a quote amount, not both")
-    if o.quote_quantity is not None and not (
-        o.market is MarketType.SPOT and o.order_type is OrderType.MARKET
-    ):
-        problems.append("a quote amount is only for spot market orders")
     if o.order_type.has_limit_price and o.price is None:
         problems.append(f"a {o.order_type} order needs a price")
     if not o.order_type.has_limit_price and o.price is not None:
         problems.append(f"a {o.order_type} order takes no limit price")
     if o.order_type.has_stop_price and o.stop_price is None:
         problems.append(f"a {o.order_type} order needs a stop (trigger) price")
-    if o.market is MarketType.SPOT and (o.reduce_only or o.close_position):
-        problems.append("reduce-only and close-position are futures-only")
-    if o.order_type is OrderType.TRAILING_STOP_MARKET and (
-        o.market is MarketType.SPOT or o.callback_rate is None
-    ):
-        problems.append("a trailing stop is futures-only and needs a callback rate")
     if o.post_only and o.order_type is not OrderType.LIMIT:
         problems.append("post-only applies to limit orders")
-    if o.leverage is not None and o.market is MarketType.SPOT:
+    return problems
+
+
+def _market_problems(o: PlaceOrder) -> list[str]:
+    """What only one market takes."""
+    problems = []
+    spot = o.market is MarketType.SPOT
+    if o.quote_quantity is not None and not (spot and o.order_type is OrderType.MARKET):
+        problems.append("a quote amount is only for spot market orders")
+    if spot and (o.reduce_only or o.close_position):
+        problems.append("reduce-only and close-position are futures-only")
+    if o.order_type is OrderType.TRAILING_STOP_MARKET and (spot or o.callback_rate is None):
+        problems.append("a trailing stop is futures-only and needs a callback rate")
+    if o.leverage is not None and spot:
         problems.append("leverage applies to futures orders")
+    if o.margin_type is not None and spot:
+        problems.append("the margin mode applies to futures orders")
     return problems
 
 

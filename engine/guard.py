@@ -3,9 +3,11 @@
 On every stored valuation the daily loss (from 00:00 UTC) and the drawdown (from the peak since
 the last reset) are checked against their limits. A trip refuses new orders at once (the
 pre-trade checks read the shared state), then carries out the configured action at the
-exchange, and then asks the exchange what is still open: orders and conditional orders on both
-markets, and positions for `flatten`. What is left is retried, and what stays is stored with
-the switch (`outstanding`), so every page shows it until nothing is left.
+exchange (engine/orders/sweep.py) and asks the exchange what is still there: open orders and
+conditional orders on both markets, and for `flatten` positions and spot holdings. What is left
+is retried, every 5 s for a minute and then every minute while the switch is on, and what stays
+is stored with the switch (`outstanding`), so every page names it until nothing is left. Orders
+the desk lets through after the trip (only reducing ones pass) are left to work.
 """
 
 from __future__ import annotations
@@ -14,17 +16,14 @@ import asyncio
 from typing import Any
 
 from engine.account.state import AccountReader
-from engine.binance.errors import ExchangeError
 from engine.clock import now_ms
-from engine.commands import PlaceOrder, Reply, ResetKillSwitch, TripKillSwitch
+from engine.commands import Reply, ResetKillSwitch, TripKillSwitch
 from engine.context import EngineContext
 from engine.events import EventKind, Level
-from engine.models import MarketType, OrderType, Side
-from engine.orders.cancelling import describe_open
 from engine.orders.component import Orders
-from engine.orders.words import num
+from engine.orders.sweep import Sweep
 from engine.portfolio.component import Portfolio
-from engine.portfolio.valuation import STABLECOINS, Valuation
+from engine.portfolio.valuation import Valuation
 from engine.risk.component import Risk
 from engine.risk.config import KillSwitchAction
 from engine.risk.kill_switch import (
@@ -39,10 +38,12 @@ from engine.risk.kill_switch import (
     trip_by_hand,
 )
 from engine.risk.switch_state import KillSwitchState
+from engine.store import trading
 from engine.store.config_versions import load_latest_config, save_config_version
 
 FOLLOW_UP_S = 5.0  # while something is left open: ask the exchange again this often
 FOLLOW_UP_ROUNDS = 12
+SLOW_FOLLOW_UP_S = 60.0  # after that, while something is still left
 
 
 def _reply(command: Any, ok: bool, message: str, code: str | None = None, **data: Any) -> Reply:
@@ -67,6 +68,7 @@ class KillSwitchGuard:
         self.orders = orders
         self.portfolio = portfolio
         self.account = account
+        self.sweep = Sweep(orders)
         self._ctx: EngineContext | None = None
         self._acting: asyncio.Task[None] | None = None
 
@@ -80,8 +82,9 @@ class KillSwitchGuard:
         ctx.register_handler(TripKillSwitch, self._on_trip)
         ctx.register_handler(ResetKillSwitch, self._on_reset)
         self.portfolio.subscribe(self.on_valuation)
-        if self.switch.current.on and self.switch.current.outstanding:
-            self._act(self.switch.current.action, self.switch.current.tripped_by or "")
+        current = self.switch.current
+        if current.on and (current.outstanding or current.checked_at is None):
+            self._act(current.action, current.tripped_by or "")  # unfinished before a restart
 
     async def stop(self) -> None:
         self._ctx = None
@@ -163,88 +166,49 @@ class KillSwitchGuard:
             self._acting = self._context.spawn(self._carry_out(action, actor), "kill-switch-action")
 
     async def _carry_out(self, action: KillSwitchAction, actor: str) -> None:
-        """Do the action, then follow up until the exchange holds nothing it should not."""
-        for round_ in range(FOLLOW_UP_ROUNDS):
-            outstanding = await self._one_round(action, actor)
-            await self._report(outstanding, final=not outstanding or round_ == FOLLOW_UP_ROUNDS - 1)
+        """Do the action, then ask again until the exchange holds nothing it should not: every
+        `FOLLOW_UP_S` for `FOLLOW_UP_ROUNDS` rounds, then every `SLOW_FOLLOW_UP_S` while the
+        switch is on and something is left."""
+        rounds = 0
+        while True:
+            outstanding = await self.sweep.run(action, actor, self._allowed())
+            await self._report(outstanding)
             if not outstanding or not self.switch.on:
                 return
-            await asyncio.sleep(FOLLOW_UP_S)
+            rounds += 1
+            await asyncio.sleep(FOLLOW_UP_S if rounds < FOLLOW_UP_ROUNDS else SLOW_FOLLOW_UP_S)
+            if not self.switch.on:
+                return
 
-    async def _one_round(self, action: KillSwitchAction, actor: str) -> list[str]:
-        outstanding: list[str] = []
-        for market in MarketType:
-            if not self.orders.venue.serves(market):
-                continue
-            left = await self.orders.cancelling.cancel_leftovers(market, None)
-            if not left.verified:
-                outstanding.append(f"{market} orders: the exchange could not be asked")
-            outstanding += [describe_open(u) for u in left.open]
-        if action is KillSwitchAction.FLATTEN:
-            outstanding += await self._flatten(actor)
-        return outstanding
+    def _allowed(self) -> set[str]:
+        """Orders the desk let through since the trip (only reducing ones pass): left to work."""
+        since = self.switch.current.tripped_at
+        if since is None:
+            return set(self.orders.in_flight)
+        with self._context.store.reader() as cur:
+            placed = trading.created_since(cur, since)
+        return placed | self.orders.in_flight
 
-    async def _flatten(self, actor: str) -> list[str]:
-        left: list[str] = []
-        if self.orders.venue.serves(MarketType.FUTURES):
-            left += await self._close_futures(actor)
-        if self.orders.venue.serves(MarketType.SPOT):
-            left += await self._sell_spot(actor)
-        return left
-
-    async def _close_futures(self, actor: str) -> list[str]:
-        try:
-            positions = [p for p in await self.orders.rest.futures_positions() if p.amount]
-        except ExchangeError as exc:
-            return [f"futures positions: the exchange could not be asked ({exc.reason})"]
-        left = []
-        for position in positions:
-            order = PlaceOrder(
-                actor=actor, market=MarketType.FUTURES, symbol=position.symbol,
-                side=Side.SELL if position.amount > 0 else Side.BUY,
-                order_type=OrderType.MARKET, quantity=abs(position.amount), reduce_only=True,
-            )  # fmt: skip
-            reply = await self.orders.place(order)
-            if not reply.ok:
-                left.append(f"futures {position.symbol} position {num(position.amount)}: "
-                            f"{reply.message}")  # fmt: skip
-        return left
-
-    async def _sell_spot(self, actor: str) -> list[str]:
-        left = []
-        for balance in self.account.state().spot:
-            if balance.asset in STABLECOINS or balance.free <= 0:
-                continue
-            pair = self.orders.venue.pair(MarketType.SPOT, f"{balance.asset}USDT")
-            step = pair.rules.lot_size.step_size if pair and pair.rules.lot_size else None
-            quantity = (balance.free // step) * step if step else balance.free
-            if pair is None or quantity <= 0:
-                continue
-            order = PlaceOrder(
-                actor=actor, market=MarketType.SPOT, symbol=pair.symbol, side=Side.SELL,
-                order_type=OrderType.MARKET, quantity=quantity,
-            )  # fmt: skip
-            reply = await self.orders.place(order)
-            if not reply.ok and not (reply.code or "").startswith("desk.filter."):
-                left.append(f"spot {num(quantity)} {balance.asset}: {reply.message}")
-        return left
-
-    async def _report(self, outstanding: list[str], *, final: bool) -> None:
+    async def _report(self, outstanding: list[str]) -> None:
         state = self.switch.current
-        if tuple(outstanding) != state.outstanding:
-            await self._save(state.model_copy(update={"outstanding": tuple(outstanding)}),
-                             state.tripped_by or AUTOMATIC_ACTOR)  # fmt: skip
-        if outstanding and final:
+        if not state.on:
+            return  # reset meanwhile: what this round saw belongs to no switch any more
+        before = state.outstanding
+        if tuple(outstanding) != before or state.checked_at is None:
+            update = {"outstanding": tuple(outstanding), "checked_at": now_ms()}
+            await self._save(state.model_copy(update=update), state.tripped_by or AUTOMATIC_ACTOR)
+        if outstanding and tuple(outstanding) != before:
             self._context.record(
                 Level.ERROR, EventKind.KILL_SWITCH_LEFTOVER,
                 "Kill switch: still open at the exchange: " + "; ".join(outstanding),
                 {"outstanding": outstanding},
             )  # fmt: skip
         elif not outstanding:
+            flat = state.action is KillSwitchAction.FLATTEN
             self._context.record(
                 Level.INFO, EventKind.KILL_SWITCH_ACTION,
-                "Kill switch: the exchange holds no open orders"
-                + (" and no positions." if state.action is KillSwitchAction.FLATTEN else "."),
+                "Kill switch: the exchange shows no open orders"
+                + (", no positions and no spot holdings left to sell." if flat else "."),
             )  # fmt: skip
 
 

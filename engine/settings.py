@@ -81,7 +81,11 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="where the database and paper accounts live")
     db_file: str = Field("tradedesk.duckdb", description="database file name inside data_dir")
     pairs: CsvTuple = Field(("BTCUSDT", "ETHUSDT"), description="pairs selected at start")
-    kline_intervals: CsvTuple = Field(("1m",), description="intervals streamed per pair")
+    # Each chart interval streamed and backfilled natively, so a 1d chart has daily bars from
+    # the exchange, not two days rebuilt from a thousand minutes.
+    kline_intervals: CsvTuple = Field(
+        ("1m", "5m", "15m", "1h", "4h", "1d"), description="intervals streamed per pair"
+    )
     flush_interval_ms: int = Field(250, ge=10, le=10_000, description="writer flush period")
     flush_max_rows: int = Field(5_000, ge=1, le=1_000_000, description="flush early at this size")
     command_queue_size: int = Field(1_000, ge=1, le=100_000)

@@ -1,6 +1,9 @@
-"""One way to show the engine's answer: success briefly, a refusal with the engine's reason.
+"""One way to show the engine's answer: success briefly, a refusal with who refused and why.
 
-The reason can hold an exchange's error text or a user's words: it is shown as text (app.text).
+The engine's messages already say who refused (the desk, before anything was sent; Binance,
+with its code) and what to do; here they get a headline that matches: refused, not done yet,
+or not confirmed. The reason can hold an exchange's error text or a user's words: it is shown as
+text (app.text). Internal codes stay out of sight.
 """
 
 from __future__ import annotations
@@ -11,6 +14,23 @@ from app.text import plain
 from engine.commands import Reply
 
 _LAST = "_feedback_last_reply"
+# Codes of answers where something was done, but not all of it, or not confirmed yet.
+NOT_DONE = {
+    "desk.still_open": "Not everything is cancelled",
+    "desk.unverified": "Not confirmed at the exchange",
+    "desk.position_left": "The position is not fully closed",
+    "unknown": "Not confirmed yet",
+}
+
+
+def headline(reply: Reply) -> str:
+    """The first words of a failed answer: what kind of failure it is."""
+    code = reply.code or ""
+    if code in NOT_DONE:
+        return NOT_DONE[code]
+    if code == "delivery":
+        return "The engine did not take it"
+    return "Refused"
 
 
 def show_reply(reply: Reply, *, success_toast: bool = False) -> None:
@@ -19,7 +39,7 @@ def show_reply(reply: Reply, *, success_toast: bool = False) -> None:
     if success_toast and reply.ok:
         st.toast(plain(reply.message) or "Done.", icon=":material/check_circle:")
     elif not reply.ok:
-        st.toast(f"Refused: {plain(reply.message)}", icon=":material/block:")
+        st.toast(f"{headline(reply)}: {plain(reply.message)}", icon=":material/block:")
 
 
 def last_reply() -> None:
@@ -29,6 +49,7 @@ def last_reply() -> None:
         return
     if reply.ok:
         st.success(plain(reply.message) or "Done.", icon=":material/check_circle:")
+    elif (reply.code or "") in NOT_DONE:
+        st.warning(f"{headline(reply)}: {plain(reply.message)}", icon=":material/warning:")
     else:
-        code = f" ({plain(reply.code)})" if reply.code else ""
-        st.error(f"Refused{code}: {plain(reply.message)}", icon=":material/block:")
+        st.error(f"{headline(reply)}: {plain(reply.message)}", icon=":material/block:")

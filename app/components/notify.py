@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import queries
+from app import order_queries, queries
+from app.formats import amount
 from app.text import plain
 from engine.clock import now_ms
 
-TOAST_KINDS = ("order_refused", "order_rejected", "kill_switch.tripped", "kill_switch.reset")
+TOAST_KINDS = (
+    "order_refused", "order_rejected", "kill_switch.tripped", "kill_switch.reset",
+    "kill_switch.leftover",
+)  # fmt: skip
 _SEEN = "_notify_seen_event_id"
 _SEEN_FILL = "_notify_seen_fill_ms"
 
@@ -28,10 +32,10 @@ def toast_news() -> None:
         st.toast(plain(event.message), icon=icon)
         st.session_state[_SEEN] = int(event.id)
     since = st.session_state[_SEEN_FILL]
-    fills = queries.fills_since(since)
+    fills = order_queries.fills_since(since)
     for fill in fills.itertuples():
         side, symbol, market = plain(fill.side), plain(fill.symbol), plain(fill.market)
-        text = f"Filled: {side} {fill.qty:g} {symbol} @ {fill.price:g} ({market})"
+        text = f"Filled ({market}): {side} {amount(fill.qty)} {symbol} at {amount(fill.price)}"
         st.toast(text, icon=":material/check_circle:")
     if not fills.empty:
         st.session_state[_SEEN_FILL] = int(fills["time_ms"].max()) + 1

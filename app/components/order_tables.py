@@ -7,41 +7,49 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from app import commands, queries, text
+from app import commands, order_queries, queries, tables, text
 from app.components.feedback import show_reply
 from app.csv_export import to_csv
+from app.formats import browser_timezone, local_time, plural, zone_label
 from engine.models import MarketType, OrderStatus
 
 MAX_ROWS_WITH_BUTTONS = 50
+TEXT_COLUMNS = (
+    "Time", "Symbol", "Market", "Side", "Type", "Status", "Reason", "By", "Fee", "Maker/taker",
+    "Reduce-only", "Post-only", "Time in force", "Time (UTC)",
+)  # fmt: skip
 _CONFIRM = "_confirm_cancel_all"
 
 
 def open_orders_table(orders: pd.DataFrame) -> None:
-    """One line per open order with its own Cancel button (the newest 50)."""
+    """One line per open order with its own Cancel button (the newest 50); `orders` exact."""
     if orders.empty:
         st.caption("No open orders.")
         return
-    widths = [1.1, 1.1, 0.8, 1.3, 1.2, 1.2, 1.2, 1.4, 0.9]
+    zone = browser_timezone()
+    grids = queries.grids(set(zip(orders["market"], orders["symbol"], strict=True)))
+    view = tables.orders_view(orders.head(MAX_ROWS_WITH_BUTTONS), grids, zone)
+    shown = ["Symbol", "Side", "Type", "Status", *view.columns[6:11]]
+    widths = [1.4, 1.1, 0.7, 1.2, 1.0, 1.2, 1.1, 1.1, 1.0, 1.1, 0.9]
     head = st.columns(widths)
-    for col, name in zip(
-        head,
-        ["Symbol", "Market", "Side", "Type", "Price", "Quantity", "Filled", "Status", ""],
-        strict=True,
+    for col, name in zip(head, ["Time", *shown, ""], strict=True):
+        col.markdown(f"**{text.plain(name)}**")
+    for order, row in zip(
+        orders.head(MAX_ROWS_WITH_BUTTONS).itertuples(), view.itertuples(index=False), strict=True
     ):
-        col.markdown(f"**{name}**")
-    for order in orders.head(MAX_ROWS_WITH_BUTTONS).itertuples():
+        values = dict(zip(view.columns, row, strict=True))
         cols = st.columns(widths, vertical_alignment="center")
-        price = order.price if pd.notna(order.price) else order.stop_price
+        cols[0].markdown(
+            text.plain(local_time(order.created, zone, with_date=False)),
+            help=f"{values['Time (UTC)']}; your timezone: {zone_label(zone)}",
+        )
+        symbol = f"{text.plain(order.symbol)} · {order.market}"
+        cols[1].markdown(symbol + (" · reduce-only" if order.reduce_only else ""))
         colour = "green" if order.side == "BUY" else "red"
-        cols[0].markdown(text.plain(order.symbol))
-        cols[1].markdown(text.plain(order.market))
         cols[2].markdown(f":{colour}[{text.plain(order.side)}]")
-        cols[3].markdown(text.plain(order.order_type))
-        cols[4].write("market" if pd.isna(price) else plain(price))
-        cols[5].write(plain(order.quantity))
-        cols[6].write(plain(order.executed_qty) or "0")
-        cols[7].markdown(text.plain(order.status))
-        if cols[8].button("Cancel", key=f"cancel_{order.client_order_id}"):
+        for col, name in zip(cols[3:10], shown[2:], strict=True):
+            col.markdown(text.plain(values[name]))
+        if cols[10].button("Cancel", key=f"cancel_{order.client_order_id}"):
             reply = commands.cancel_order(
                 MarketType(order.market), order.symbol, order.client_order_id
             )
@@ -54,24 +62,19 @@ def open_orders_table(orders: pd.DataFrame) -> None:
         )
 
 
-def plain(value: float | None) -> str:
-    """A price or quantity with every decimal it has and none it has not (no exponent)."""
-    if value is None or pd.isna(value):
-        return ""
-    return f"{value:,.8f}".rstrip("0").rstrip(".")
-
-
 def cancel_all_control(market: MarketType, symbol: str, count: int) -> None:
     """Cancel every open order on one symbol, after a confirmation."""
     if count == 0:
         return
     if not st.session_state.get(_CONFIRM):
-        if st.button(f"Cancel all {count} open {text.plain(symbol)} orders", key="cancel_all"):
+        label = f"Cancel all {plural(count, 'open order')} on {text.plain(symbol)}"
+        if st.button(label, key="cancel_all"):
             st.session_state[_CONFIRM] = True
             st.rerun()
         return
     st.warning(
-        f"Cancel all {count} open {market} orders on {text.plain(symbol)}? This cannot be undone."
+        f"Cancel all {plural(count, f'open {market} order')} on {text.plain(symbol)}? "
+        "This cannot be undone. The desk then asks the exchange and says what is still open."
     )
     yes, no, _ = st.columns([1, 1, 3])
     if yes.button("Yes, cancel them", type="primary", key="cancel_all_yes"):
@@ -91,7 +94,7 @@ def history_filters(key: str) -> dict[str, object]:
     )
     symbol = cols[1].selectbox(
         "Symbol",
-        ["", *queries.order_symbols()],
+        ["", *order_queries.order_symbols()],
         key=f"{key}_symbol",
         format_func=lambda v: v or "all",
     )
@@ -119,9 +122,21 @@ def history_filters(key: str) -> dict[str, object]:
 def history_table(kind: str) -> None:
     """Order or fill history with filters, the newest 500 shown, every match downloadable."""
     filters = history_filters(kind)
-    read = queries.order_history if kind == "orders" else queries.fill_history
-    frame = read(**filters)  # type: ignore[arg-type]
-    st.dataframe(frame, hide_index=True, width="stretch", height=360)
+    read = order_queries.order_history if kind == "orders" else order_queries.fill_history
+    frame = read(**filters, exact=True)  # type: ignore[arg-type]
+    zone = browser_timezone()
+    grids = queries.grids(set(zip(frame["market"], frame["symbol"], strict=True)))
+    view = (tables.orders_view if kind == "orders" else tables.fills_view)(frame, grids, zone)
+    st.dataframe(
+        view, hide_index=True, width="stretch", height=360,
+        column_config={
+            **tables.right_aligned(view, *TEXT_COLUMNS),
+            "Time": st.column_config.TextColumn(
+                "Time", pinned=True, help=f"Your timezone, {zone_label(zone)}; UTC in the last "
+                "column.",
+            ),
+        },
+    )  # fmt: skip
     st.download_button(
         f"Download all matching {kind} (CSV)",
         data=lambda: to_csv(read(**filters, limit=None, exact=True)),  # type: ignore[arg-type]
@@ -130,4 +145,7 @@ def history_table(kind: str) -> None:
         on_click="ignore",
         key=f"{kind}_csv",
     )
-    st.caption(f"Showing the newest {len(frame)}; the download has every match.")
+    st.caption(
+        f"Showing the newest {len(frame)}; the download has every match, with the exchange's "
+        "and the desk's order ids."
+    )

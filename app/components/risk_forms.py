@@ -8,6 +8,7 @@ import streamlit as st
 
 from app import commands, queries
 from app.components.feedback import show_reply
+from app.risk_view import ACTION_LABELS, ACTION_WORDS
 from app.text import plain
 from engine.risk.config import (
     ConfigError,
@@ -24,8 +25,8 @@ OFF_HELP = "0 turns this limit off."
 AMOUNT_LIMITS = (
     ("max_notional_per_symbol", "Position size limit per symbol (USDT)", "cfg_max_notional"),
     ("max_notional_total", "Total position limit (USDT)", "cfg_max_total"),
-    ("max_daily_loss_usdt", "Max daily loss (USDT)", "cfg_daily_loss_usdt"),
-    ("max_daily_loss_pct", "Max daily loss (% of equity)", "cfg_daily_loss_pct"),
+    ("max_daily_loss_usdt", "Max daily loss since 00:00 UTC (USDT)", "cfg_daily_loss_usdt"),
+    ("max_daily_loss_pct", "Max daily loss since 00:00 UTC (% of equity)", "cfg_daily_loss_pct"),
     ("max_drawdown_pct", "Max drawdown from peak (%)", "cfg_drawdown_pct"),
 )
 
@@ -104,8 +105,11 @@ def risk_form(current: RiskConfig) -> None:
             "When the kill switch trips",
             [k.value for k in KillSwitchAction],
             index=list(KillSwitchAction).index(current.kill_switch_action),
+            format_func=lambda v: ACTION_LABELS[KillSwitchAction(v)],
+            help=" ".join(f"{ACTION_LABELS[a]}: {ACTION_WORDS[a]}" for a in KillSwitchAction),
             key="cfg_ks_action",
         )
+        b.caption(" ".join(f"**{ACTION_LABELS[a]}**: {ACTION_WORDS[a]}" for a in KillSwitchAction))
         data["risk_per_trade"] = _risk_per_trade(c, current)
         data["correlation"] = _correlation(current)
         submitted = st.form_submit_button("Save risk limits", type="primary")

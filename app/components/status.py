@@ -50,7 +50,11 @@ def engine_metrics(status: dict[str, Any]) -> None:
 def task_table(status: dict[str, Any]) -> None:
     """Show the supervised tasks with their restarts and last error."""
     frame = pd.DataFrame(status["tasks"], columns=["name", "state", "restarts", "last_error"])
-    st.dataframe(frame, hide_index=True, width="stretch")
+    st.dataframe(
+        frame.fillna({"last_error": "—"}), hide_index=True, width="stretch",
+        column_config={"name": "Task", "state": "State", "restarts": "Restarts",
+                       "last_error": "Last error"},
+    )  # fmt: skip
 
 
 def connection_metrics(status: dict[str, Any]) -> None:
@@ -110,10 +114,15 @@ def stream_table(status: dict[str, Any]) -> None:
         width="stretch",
         height=260,
         column_config={
+            "market": "Market",
+            "stream": "Stream",
+            "state": "State",
             "last_message_age_s": st.column_config.NumberColumn(
-                "last message (s ago)", format="%.1f"
+                "Last message (s ago)", format="%.1f"
             ),
-            "stale": st.column_config.CheckboxColumn("stale"),
+            "stale": st.column_config.CheckboxColumn("Stale"),
+            "messages": "Messages",
+            "reconnects": "Reconnects",
         },
     )
 
@@ -123,7 +132,11 @@ def rest_table(status: dict[str, Any]) -> None:
     frame = pd.DataFrame(
         status.get("rest") or [], columns=["endpoint", "calls", "errors", "p50_ms", "p99_ms"]
     )
-    st.dataframe(frame, hide_index=True, width="stretch", height=260)
+    st.dataframe(
+        frame, hide_index=True, width="stretch", height=260,
+        column_config={"endpoint": "Endpoint", "calls": "Calls", "errors": "Errors",
+                       "p50_ms": "p50 (ms)", "p99_ms": "p99 (ms)"},
+    )  # fmt: skip
     errors = status.get("errors_by_code") or {}
     if errors:
         listed = ", ".join(f"{c}: {n}" for c, n in sorted(errors.items()))

@@ -11,7 +11,7 @@ checks every order again, so a check against a reading that is a moment old is s
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -22,6 +22,7 @@ from engine.models import (
     OPEN_STATUSES,
     Balance,
     MarginBalance,
+    MarginType,
     MarketType,
     OpenOrder,
     Position,
@@ -39,6 +40,7 @@ class AccountState:
     positions: list[Position]
     leverage: dict[str, int]  # futures symbol -> leverage (known even without a position)
     open_orders: list[OpenOrder]
+    margin_types: dict[str, MarginType] = field(default_factory=dict)  # as last set or reported
 
     def spot_free(self) -> dict[str, Decimal]:
         return {b.asset: b.free for b in self.spot}
@@ -137,9 +139,15 @@ def read_account(cur: duckdb.DuckDBPyConnection) -> AccountState:
         ).fetchall()
     )
     leverage.update({p.symbol: p.leverage for p in positions if p.leverage})
+    margin = {
+        s: MarginType(m) for s, m in cur.execute(
+            "SELECT symbol, margin_type FROM symbol_settings WHERE margin_type IS NOT NULL"
+        ).fetchall()
+    }  # fmt: skip
+    margin.update({p.symbol: MarginType(p.margin_type) for p in positions if p.margin_type})
     return AccountState(
         spot=_spot(cur), wallets=_wallets(cur), positions=positions, leverage=leverage,
-        open_orders=_open_orders(cur),
+        open_orders=_open_orders(cur), margin_types=margin,
     )  # fmt: skip
 
 

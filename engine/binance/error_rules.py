@@ -300,6 +300,11 @@ def _rule_for_status(http_status: int | None, message: str) -> Rule | None:
 def _fallback(code: int, message: str, http_status: int | None) -> Rule:
     if code == 0 and http_status is None:
         return Rule(TemporaryError, _UNKNOWN_OUTCOME)
+    if code == 0:
+        # No Binance body (a proxy's or server's page): its text is for the log, not the trader.
+        if http_status == 404:
+            return Rule(ConfigurationError, "This exchange does not offer that request.")
+        return Rule(OrderRejected, f"HTTP {http_status} came back without a Binance reason.")
     return Rule(OrderRejected, f"Binance refused the request: {message or 'no reason given'}")
 
 

@@ -17,7 +17,7 @@ from engine.binance.rest import BinanceRest
 from engine.commands import CancelAllOrders, CancelOrder, Reply
 from engine.models import MarketType, OrderUpdate
 from engine.orders.recorder import OrderRecorder
-from engine.orders.words import describe_cancelled, exchange_refusal, num
+from engine.orders.words import describe_cancelled, describe_open, exchange_refusal
 
 CANCEL_ROUNDS = 3
 
@@ -33,15 +33,6 @@ class Leftovers:
 
 def _reply(command: Any, ok: bool, message: str, code: str | None = None, **data: Any) -> Reply:
     return Reply(command_id=command.command_id, ok=ok, message=message, code=code, data=data)
-
-
-def describe_open(update: OrderUpdate) -> str:
-    kind = update.order_type.value if update.order_type else "order"
-    price = f" at {num(update.price)}" if update.price else ""
-    trigger = f" trigger {num(update.stop_price)}" if update.stop_price else ""
-    return f"{update.market} {update.side.value} {kind} {num(update.orig_qty)} {update.symbol}" + (
-        f"{price}{trigger}"
-    )
 
 
 class Cancelling:
@@ -83,33 +74,42 @@ class Cancelling:
         self.recorder.record(update)
 
     async def cancel_all(self, command: CancelAllOrders) -> Reply:
-        """Cancel every open order of the symbol, then make sure the exchange holds none."""
+        """Cancel every open order of the symbol, then make sure the exchange holds none.
+
+        When the exchange refuses the bulk cancel, each order it still lists is cancelled on its
+        own; either way the answer is what the exchange shows afterwards.
+        """
         market, symbol = command.market, command.symbol
+        bulk_refused = ""
         try:
             for update in await self.rest.cancel_all(market, symbol):
                 self.recorder.record(update)
         except NotFound:
             pass  # nothing was open there
         except ExchangeError as exc:
-            code, message = exchange_refusal(exc, "the cancel-all")
-            return _reply(command, False, message, code)
+            bulk_refused = exchange_refusal(exc, "the cancel-all")[1]
         left = await self.cancel_leftovers(market, symbol)
+        note = f" ({bulk_refused} Each order was cancelled on its own.)" if bulk_refused else ""
         if not left.verified:
             return _reply(
                 command, False,
                 f"Cancel-all was sent, but the exchange could not be asked whether {symbol} "
-                f"still has open orders ({left.problem}). Check the open orders.",
+                f"still has open {market} orders ({left.problem}). Look at the open orders "
+                f"before trading on.{note}",
                 "desk.unverified",
             )  # fmt: skip
         if left.open:
             names = "; ".join(describe_open(u) for u in left.open)
             return _reply(
                 command, False,
-                f"Still open at the exchange after cancelling: {names}. Cancel them one by one "
-                "or check the exchange.",
-                "desk.still_open", still_open=[u.client_order_id for u in left.open],
+                f"Still open at the exchange after cancelling: {names}. Cancel them one by one, "
+                f"or on the exchange itself.{note}",
+                "desk.still_open", still_open=[describe_open(u) for u in left.open],
             )  # fmt: skip
-        return _reply(command, True, f"No {market} orders are open on {symbol} any more.")
+        return _reply(
+            command, True, f"Cancel-all done: the exchange shows no open {market} orders on "
+            f"{symbol}.{note}",
+        )  # fmt: skip
 
     async def cancel_leftovers(self, market: MarketType, symbol: str | None) -> Leftovers:
         """Ask the exchange what is still open; cancel it one by one; return what stays open."""

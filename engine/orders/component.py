@@ -41,7 +41,7 @@ from engine.orders.checks import (
     check_spot_balance,
     check_symbol,
 )
-from engine.orders.futures_settings import FuturesSettings
+from engine.orders.futures_settings import FuturesSettings, Restore
 from engine.orders.ids import new_client_order_id
 from engine.orders.recorder import OrderRecorder
 from engine.orders.recovery import Recovery, compact_journal
@@ -142,9 +142,9 @@ class Orders:
         refusal = await self._pre_trade(command)
         if refusal is not None:
             return self._refused_locally(command, refusal)
-        restore_to = await self.futures.apply_for(command)
-        if isinstance(restore_to, Reply):
-            return restore_to
+        restore = await self.futures.apply(command)
+        if isinstance(restore, Reply):
+            return restore
         client_id = new_client_order_id()
         self.in_flight.add(client_id)
         try:
@@ -152,8 +152,8 @@ class Orders:
             reply = await self._send(command, client_id)
         finally:
             self.in_flight.discard(client_id)
-        if restore_to is not None and reply.data.get("status") == OrderStatus.REJECTED.value:
-            await self.futures.restore(command.symbol, restore_to)
+        if restore != Restore() and reply.data.get("status") == OrderStatus.REJECTED.value:
+            await self.futures.restore(command.symbol, restore)
         return reply
 
     def _refused_locally(self, command: PlaceOrder, refusal: Refusal) -> Reply:
@@ -215,7 +215,7 @@ class Orders:
             spot_free=state.spot_free(),
             futures_available=state.futures_available(),
             futures_position=position.amount if position else Decimal(0),
-            leverage=command.leverage or self.futures.current_leverage(command.symbol),
+            leverage=command.leverage or self.futures.leverage(command.symbol),
             taker_fee=SPOT_TAKER_FEE if command.market is MarketType.SPOT else FUTURES_TAKER_FEE,
         )
 
@@ -322,7 +322,8 @@ class Orders:
         if not reply.ok:
             return reply
         left = await self.cancelling.position_left(command.symbol)
-        note = f" {cancelled} reduce-only order(s) cancelled." if cancelled else ""
+        orders = "order" if cancelled == 1 else "orders"
+        note = f" {cancelled} reduce-only {orders} cancelled." if cancelled else ""
         if left:
             return _reply(
                 command, False,

@@ -197,6 +197,8 @@ def _futures_or_spot(
 def _nearest(value: Decimal, base: Decimal, step: Decimal) -> str:
     below = snap(value, base, step, RoundingMode.DOWN)
     above = snap(value, base, step, RoundingMode.UP)
+    if below <= 0:  # zero is never a valid price or quantity
+        return f"nearest valid: {format(above, 'f')}"
     return f"nearest valid: {format(below, 'f')} or {format(above, 'f')}"
 
 

@@ -1,6 +1,7 @@
 """The filters on an order's value: (MIN_)NOTIONAL and PERCENT_PRICE(_BY_SIDE)."""
 
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 
 from engine.models import (
@@ -44,7 +45,8 @@ def _one_notional(
         return
     is_market = order.order_type is OrderType.MARKET
     if nf.min_notional and notional < nf.min_notional and (not is_market or nf.apply_min_to_market):
-        yield _notional_violation(rules, nf, notional, nf.min_notional, below=True)
+        violation = _notional_violation(rules, nf, notional, nf.min_notional, below=True)
+        yield _with_minimum_quantity(violation, rules, order, notional, nf.min_notional)
     if nf.max_notional and notional > nf.max_notional and (not is_market or nf.apply_max_to_market):
         yield _notional_violation(rules, nf, notional, nf.max_notional, below=False)
 
@@ -75,6 +77,19 @@ def _notional_violation(
     side = "below the minimum" if below else "above the maximum"
     reason = f"Order value {plain(notional)} (price x quantity) is {side} {plain(limit)}."
     return Violation(nf.filter_type, ViolationKind.NOTIONAL, "quantity", code, message, reason)
+
+
+def _with_minimum_quantity(
+    violation: Violation, rules: SymbolRules, order: OrderFields, notional: Decimal, limit: Decimal
+) -> Violation:
+    """Say which quantity reaches the minimum value at this price (on the step grid, up)."""
+    if order.quantity is None or not order.quantity or rules.lot_size is None:
+        return violation
+    price = notional / order.quantity
+    step = rules.lot_size.step_size
+    needed = -(-limit / price // step) * step if step else limit / price
+    extra = f" At this price that takes a quantity of at least {plain(needed.normalize())}."
+    return replace(violation, reason=violation.reason + extra)
 
 
 # PERCENT_PRICE / PERCENT_PRICE_BY_SIDE

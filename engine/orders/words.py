@@ -48,6 +48,16 @@ def describe_placed(update: OrderUpdate) -> str:
     return f"Placed: {_what(update)} (open)."
 
 
+def describe_open(update: OrderUpdate) -> str:
+    """An order the exchange still lists, as a trader names it (no internal id)."""
+    kind = update.order_type.value if update.order_type else "order"
+    price = f" at {num(update.price)}" if update.price else ""
+    trigger = f" trigger {num(update.stop_price)}" if update.stop_price else ""
+    return f"{update.market} {update.side.value} {kind} {num(update.orig_qty)} {update.symbol}" + (
+        f"{price}{trigger}"
+    )
+
+
 def describe_cancelled(update: OrderUpdate) -> str:
     filled = f"; {num(update.executed_qty)} had filled" if update.executed_qty else ""
     return f"Cancelled {_what(update)}{filled}."
@@ -62,14 +72,17 @@ def local_refusal(refusal: Refusal) -> tuple[str, str]:
 
 
 def exchange_refusal(error: ExchangeError, what: str) -> tuple[str, str]:
-    """(code, message) of a refusal by Binance, with Binance's code."""
+    """(code, message) of a refusal by Binance, with Binance's code (or the HTTP status when the
+    answer carried none), and the reason in words."""
     if error.code:
         return (
             f"binance.{error.code}",
-            f"Binance refused {what} (code {error.code}): {error.reason}",
+            f"Binance refused {what} (Binance code {error.code}): {error.reason}",
         )
-    status = f"HTTP {error.http_status}" if error.http_status else "no answer"
-    return (
-        f"binance.http.{error.http_status or 0}",
-        f"Binance refused {what} ({status}): {error.reason}",
-    )
+    if error.http_status:
+        return (
+            f"binance.http.{error.http_status}",
+            f"The exchange refused {what} (HTTP {error.http_status}, no Binance code): "
+            f"{error.reason}",
+        )
+    return "binance.no_answer", f"No answer from the exchange for {what}: {error.reason}"

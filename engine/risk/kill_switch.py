@@ -125,6 +125,7 @@ class KillSwitch(BaseModel):
     # What the exchange still held after the action (orders, positions), in words; empty when
     # the action is done or none was asked for.
     outstanding: tuple[str, ...] = ()
+    checked_at: int | None = None  # when the exchange was last asked after the action
 
 
 @dataclass(frozen=True)
@@ -221,7 +222,8 @@ def _tripped(
     action: KillSwitchAction,
     now_ms: int,
 ) -> KillSwitch:
-    update = {"on": True, "rule": rule, "reason": reason, "tripped_at": now_ms}
+    update = {"on": True, "rule": rule, "reason": reason, "tripped_at": now_ms,
+              "outstanding": (), "checked_at": None}  # fmt: skip
     return state.model_copy(update={**update, "tripped_by": actor, "action": action})
 
 

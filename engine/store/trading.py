@@ -209,3 +209,12 @@ def client_ids(
             [market.value, symbol, order_ids],
         ).fetchall()
     )
+
+
+def created_since(cur: duckdb.DuckDBPyConnection, since_ms: int) -> set[str]:
+    """Client ids of the orders the desk wrote ahead at or after `since_ms`."""
+    rows = cur.execute(
+        "SELECT client_order_id FROM orders WHERE created_ms >= ? AND actor IS NOT NULL",
+        [since_ms],
+    ).fetchall()
+    return {cid for (cid,) in rows}

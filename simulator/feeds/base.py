@@ -66,6 +66,9 @@ class FeedHistory:
 
     minutes: BarColumns
     seconds: BarColumns | None = None
+    # 1h bars before ``minutes`` (the synthetic feed's coarser, older history), so 1h-1M klines
+    # reach back months; None when the feed has none.
+    older_hours: BarColumns | None = None
 
 
 class PriceFeed(ABC):

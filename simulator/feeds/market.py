@@ -17,6 +17,7 @@ import numpy as np
 from simulator.feeds.base import FeedSymbol, PriceFeed, Tick
 from simulator.feeds.candles import (
     DAY_MS,
+    HOUR_MS,
     MINUTE_MS,
     SECOND_MS,
     IntervalGrid,
@@ -213,6 +214,8 @@ class Market:
         book = self._book(symbol)
         grid = IntervalGrid(interval)
         series = book.seconds if interval == "1s" else book.minutes
+        if book.hours is not None and (grid.monthly or grid.width_ms >= HOUR_MS):
+            series = book.hours  # the older hourly history too
         if not len(series):
             return []
         keys = select_keys(grid, series.start_ms, series.end_ms - 1, start_ms, end_ms, limit)

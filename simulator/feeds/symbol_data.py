@@ -9,7 +9,17 @@ from decimal import Decimal
 import numpy as np
 
 from simulator.feeds.base import FeedSymbol, PriceFeed
-from simulator.feeds.candles import MINUTE_MS, SECOND_MS, BarSeries, PathChunk
+from simulator.feeds.candles import (
+    MINUTE_MS,
+    SECOND_MS,
+    BarColumns,
+    BarSeries,
+    IntervalGrid,
+    PathChunk,
+    aggregate,
+    select_keys,
+)
+from simulator.feeds.long_history import join
 
 TAPE_LENGTH = 1000  # Binance serves at most 1000 recent trades
 SECONDS_KEPT = 6 * 3600  # 1s bars kept for 1s klines
@@ -25,6 +35,15 @@ class Trade:
     qty: Decimal
     time_ms: int
     is_buyer_maker: bool
+
+
+def _hourly(older: BarColumns | None, minutes: BarSeries) -> BarSeries | None:
+    """1h bars: the feed's older hourly history, then the minute history grouped by hour."""
+    if older is None or not len(minutes):
+        return None
+    grid = IntervalGrid("1h")
+    keys = select_keys(grid, minutes.start_ms, minutes.end_ms - 1, None, None, len(minutes))
+    return BarSeries.from_columns(join(older, aggregate(minutes, grid, keys).bars))
 
 
 class SymbolData:
@@ -43,6 +62,7 @@ class SymbolData:
             self.seconds = BarSeries.from_columns(history.seconds)
         else:
             self.seconds = BarSeries(SECOND_MS, feed.history_end_ms, self.minutes.last_close())
+        self.hours = _hourly(history.older_hours, self.minutes)  # for 1h-1M klines
         self.next_trade_id = int(self.minutes.column("trades").sum()) + 1
         self.last_ticks = self.minutes.last_close()
         self.last_time_ms = feed.history_end_ms - 1
@@ -58,6 +78,8 @@ class SymbolData:
         if not len(chunk):
             return
         self.minutes.apply(chunk, self.quote_unit)
+        if self.hours is not None:
+            self.hours.apply(chunk, self.quote_unit)
         self.seconds.apply(chunk, self.quote_unit)
         self.seconds.trim_to(SECONDS_KEPT)
         self._print_trades(chunk, first_id=self.next_trade_id)
@@ -67,6 +89,8 @@ class SymbolData:
 
     def extend_to(self, time_ms: int) -> None:
         self.minutes.extend_to(time_ms)
+        if self.hours is not None:
+            self.hours.extend_to(time_ms)
         self.seconds.extend_to(time_ms)
 
     def print_last_history_minute(self) -> None:

@@ -44,6 +44,7 @@ from simulator.feeds.candles import (
     PathChunk,
     columns_from_samples,
 )
+from simulator.feeds.long_history import DEFAULT_DAYS, hourly_before
 
 MINUTES_PER_CHUNK = 60
 SECONDS_PER_MINUTE = 60
@@ -78,6 +79,7 @@ class SyntheticParams:
     trades_per_second: float = 4.0
     max_trades_per_sample: int = 200
     one_second_history_ms: int = HOUR_MS
+    long_history_days: int = DEFAULT_DAYS  # hourly bars before the 1 s history (0: none)
 
     def symbol_daily_vol(self, symbol: str) -> float:
         return self.daily_vol_by_symbol.get(symbol, self.daily_vol)
@@ -361,4 +363,12 @@ class SyntheticFeed(PriceFeed):
             tail_start,
             self.history_end_ms,
         )
-        return FeedHistory(minutes=minutes, seconds=seconds)
+        older = None
+        if self.params.long_history_days > 0:
+            older = hourly_before(
+                symbol.symbol, self.seed, self.history_start_ms,
+                self.params.long_history_days * 24, int(minutes.open[0]),
+                self.params.symbol_daily_vol(symbol.symbol), float(minutes.volume.mean()) * 60,
+                quote_unit,
+            )  # fmt: skip
+        return FeedHistory(minutes=minutes, seconds=seconds, older_hours=older)

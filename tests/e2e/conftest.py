@@ -5,6 +5,7 @@ Without Chromium these tests skip, except under CI (CI=true), where they fail: C
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -69,10 +70,11 @@ def _healthy(url: str) -> bool:
         return False
 
 
-@pytest.fixture
-def streamlit_server(tmp_path: Path) -> Iterator[Server]:
+@contextlib.contextmanager
+def running_server(tmp_path: Path, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
+    """`streamlit run streamlit_app.py` on a free port, its data in `tmp_path`, stopped after."""
     port = free_port()
-    env = {**os.environ, "TRADEDESK_DATA_DIR": str(tmp_path / "data")}
+    env = {**os.environ, "TRADEDESK_DATA_DIR": str(tmp_path / "data"), **(extra_env or {})}
     log = (tmp_path / "server.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
@@ -87,6 +89,12 @@ def streamlit_server(tmp_path: Path) -> Iterator[Server]:
     finally:
         server.stop()
         log.close()
+
+
+@pytest.fixture
+def streamlit_server(tmp_path: Path) -> Iterator[Server]:
+    with running_server(tmp_path) as server:
+        yield server
 
 
 @pytest.fixture

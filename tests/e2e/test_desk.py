@@ -54,15 +54,16 @@ def test_desk_add_pair_place_limit_order_and_cancel_it(streamlit_server, browser
     page.goto(f"{url}/")
     wait_idle(page)
     expect(page.get_by_role("heading", name="Trade")).to_be_visible()
-    price_box = page.get_by_label("Price", exact=True)
-    expect(price_box).not_to_have_value("0", timeout=30_000)
-    last = float(price_box.input_value().replace(",", ""))
+    price_box = page.get_by_label("Price (USDT)", exact=True)
+    # Empty, the limit price is the last price, shown as the box's placeholder.
+    expect(price_box).to_have_attribute("placeholder", re.compile("last price"), timeout=30_000)
+    last = float((price_box.get_attribute("placeholder") or "").split()[0].replace(",", ""))
     assert last > 0
     limit = f"{last * 0.9:.2f}"
     price_box.fill(limit)
     price_box.press("Enter")
     wait_idle(page)
-    quantity = page.get_by_label("Quantity", exact=True)
+    quantity = page.get_by_label("Quantity (BTC)", exact=True)
     quantity.fill("0.001")
     quantity.press("Enter")
     wait_idle(page)
@@ -71,7 +72,7 @@ def test_desk_add_pair_place_limit_order_and_cancel_it(streamlit_server, browser
     expect(success(page, r"Placed: BUY 0\.001 BTCUSDT LIMIT")).to_be_visible()
     cancel = page.get_by_role("button", name="Cancel", exact=True)
     expect(cancel).to_have_count(1)
-    expect(page.get_by_text("NEW", exact=True)).to_be_visible()
+    expect(page.get_by_text("new", exact=True)).to_be_visible()
     screenshot(page, "trade-order-open")
 
     cancel.click()
@@ -92,7 +93,7 @@ def test_every_page_renders_and_is_screenshotted(streamlit_server, browser_page)
             page.get_by_label("Saved queries").click()
             page.get_by_role("option", name="Hourly closes, BTCUSDT spot, last 2 days").click()
             wait_idle(page)
-            expect(page.get_by_label("SQL")).to_contain_text("arg_max(close, open_time)")
+            expect(page.get_by_label("SQL")).to_contain_text("interval = '1h'")
             page.get_by_role("button", name="Run").click()
             expect(page.get_by_text(re.compile(r"^\d+ rows$"))).to_be_visible()
         page.wait_for_timeout(1500)  # let charts draw

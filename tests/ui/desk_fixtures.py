@@ -50,3 +50,21 @@ def texts(at: AppTest, kind: str) -> list[str]:
 def shown(markdown: str) -> str:
     """An element's markdown body as the browser shows it: backslash escapes (app.text) undone."""
     return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def sim_post(path: str, body: dict[str, Any]) -> dict[str, Any]:
+    simulator = get_runtime().simulator
+    assert simulator is not None, "these tests run in sim mode"
+    request = urllib.request.Request(
+        f"{simulator.urls.base_url}{path}", data=json.dumps(body).encode(), method="POST",
+        headers={"Content-Type": "application/json"},
+    )  # fmt: skip
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.loads(response.read())
+
+
+def act(command: Any) -> Any:
+    """Send a command to the desk's engine as a page would, and wait for the reply."""
+    reply = get_runtime().engine.submit(command).result(15)
+    assert reply.ok, reply.message
+    return reply

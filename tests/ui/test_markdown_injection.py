@@ -29,7 +29,7 @@ def test_a_planted_kill_switch_reason_is_text_on_the_risk_page_and_in_other_sess
     assert risk_view.kill_switch().on
 
     risk.run()
-    banner = [e.value for e in risk.error if "Kill switch ON" in e.value]
+    banner = [e.value for e in risk.error if "KILL SWITCH ON" in e.value]
     assert banner and as_text(banner[0]), banner
 
     def toasted() -> list[str]:

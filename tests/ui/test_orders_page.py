@@ -1,7 +1,7 @@
 from decimal import Decimal
 
 from app import queries
-from app.components.order_tables import plain
+from app.formats import amount
 from engine.models import MarketType
 from tests.helpers import eventually
 from tests.ui.conftest import open_app
@@ -22,8 +22,8 @@ def open_ticket():
 def fill_limit_buy(at, price: float, quantity: float) -> None:
     at.selectbox(key="trade_symbol_spot").select("BTCUSDT").run()
     at.selectbox(key=f"{K}_type").select("LIMIT").run()
-    at.number_input(key=f"{K}_price").set_value(price).run()
-    at.number_input(key=f"{K}_qty").set_value(quantity).run()
+    at.text_input(key=f"{K}_price").input(str(price)).run()
+    at.text_input(key=f"{K}_qty").input(str(quantity)).run()
 
 
 def test_a_limit_order_reaches_the_simulator_shows_open_and_cancels(app_env):
@@ -44,7 +44,7 @@ def test_a_limit_order_reaches_the_simulator_shows_open_and_cancels(app_env):
     (cid,) = eventually(lambda: db("SELECT client_order_id FROM orders WHERE status = 'NEW'"))[0]
     at.run()
     assert at.button(key=f"cancel_{cid}")  # the open orders list has it, with its own Cancel
-    assert plain(price) in [m.value for m in at.markdown]  # its row shows the price
+    assert amount(Decimal(str(price)), 2) in [shown(m.value) for m in at.markdown]  # its price
 
     at.button(key=f"cancel_{cid}").click().run()
     assert not at.exception
@@ -56,17 +56,27 @@ def test_a_limit_order_reaches_the_simulator_shows_open_and_cancels(app_env):
     assert not [b for b in at.button if b.key == f"cancel_{cid}"]
 
 
-def test_a_rule_breaking_order_shows_the_reason_and_reaches_nothing(app_env):
+def flat(node) -> list:
+    """The page's elements in the order they are drawn (depth first)."""
+    children = getattr(node, "children", None)
+    if not children:
+        return [node]
+    return [leaf for key in sorted(children) for leaf in flat(children[key])]
+
+
+def test_a_rule_breaking_order_cannot_be_sent_and_says_why_above_the_button(app_env):
+    """Walkthrough #14: Send stayed enabled, and the broken rules sat below it, off-screen."""
     at = open_ticket()
     last = queries.last_price(MarketType.SPOT, "BTCUSDT")
     fill_limit_buy(at, round(last * 0.9, 2), 0.00001)  # worth under 1 USDT: below NOTIONAL
-    assert any("below the minimum 10" in e.value for e in at.error)  # the preview says so
+    problems = [e for e in at.error if "below the minimum 10" in e.value]
+    assert problems and "a quantity of at least" in problems[0].value  # and what would do
+    send = button(at, "Buy BTCUSDT")
+    assert send.disabled
+    order = [getattr(e, "key", None) or getattr(e, "value", None) for e in flat(at.main)]
+    first_problem = next(i for i, v in enumerate(order) if "below the minimum 10" in str(v))
+    assert first_problem < order.index(f"{K}_send"), "the problem is drawn below the button"
     placed_before, rows_before = spot_orders_placed(), db("SELECT count(*) FROM orders")[0][0]
-
-    button(at, "Buy BTCUSDT").click()
-    at.run()
-    refusal = [e.value for e in at.error if e.value.startswith("Refused")]
-    assert refusal and "desk.filter.NOTIONAL" in refusal[0] and "below the minimum 10" in refusal[0]
     assert spot_orders_placed() == placed_before
     assert db("SELECT count(*) FROM orders")[0][0] == rows_before
 
@@ -102,6 +112,8 @@ def test_cancel_all_cancels_every_open_order(app_env):
 def test_chart_history_and_csv(app_env):
     at = open_ticket()
     eventually(lambda: not queries.candles(MarketType.SPOT, "BTCUSDT", "1m").empty, timeout=20)
+    # Every chart interval is stored natively: a full chart of daily bars, not two.
+    eventually(lambda: len(queries.candles(MarketType.SPOT, "BTCUSDT", "1d")) >= 240, timeout=30)
     at.segmented_control(key="trade_interval").set_value("1h").run()
     charts = at.get("plotly_chart")
     assert charts and '"candlestick"' in charts[0].proto.spec

@@ -1,4 +1,4 @@
-from app import environment, queries
+from app import account_queries, environment, queries
 from engine.models import Environment, MarketType
 from tests.helpers import eventually
 from tests.ui.conftest import open_app
@@ -12,7 +12,7 @@ def market_buy_btc(quote_amount: float) -> None:
     k = "ticket_spot_BTCUSDT"
     trade.selectbox(key=f"{k}_type").select("MARKET").run()
     trade.toggle(key=f"{k}_by_quote").set_value(True).run()
-    trade.number_input(key=f"{k}_qty").set_value(quote_amount).run()
+    trade.text_input(key=f"{k}_qty").input(str(quote_amount)).run()
     button(trade, "Buy BTCUSDT").click()
     trade.run()
     assert any("Filled: BUY" in shown(s.value) for s in trade.success), [
@@ -21,21 +21,22 @@ def market_buy_btc(quote_amount: float) -> None:
 
 
 def test_portfolio_values_balances_and_toasts_a_fill(app_env):
-    eventually(queries.portfolio_figures, timeout=20)  # the engine's first valuation
+    eventually(account_queries.portfolio_figures, timeout=20)  # the engine's first valuation
     at = open_app("app_pages/portfolio.py")
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Spot value"] == "10,000.00"
+    assert metrics["Spot value (USDT)"] == "10,000.00"
     market_buy_btc(500)
     eventually(lambda: db("SELECT count(*) FROM balances WHERE asset = 'BTC' AND free > 0")[0][0])
     eventually(lambda: db("SELECT count(*) FROM fills")[0][0])  # lands on its own, after the reply
     # the engine values the new holding at its next valuation (every status_refresh_s)
     eventually(lambda: "BTC" in (db("SELECT assets FROM valuation")[0][0] or ""), timeout=10)
     at.run()
-    balances = next(d.value for d in at.dataframe if "asset" in d.value.columns)
-    btc = balances[balances["asset"] == "BTC"].iloc[0]
-    assert btc["value_usdt"] > 450  # 500 USDT spent, less fees and slippage, valued at last price
-    assert any(t.value.startswith("Filled: BUY") for t in at.toast)
+    balances = next(d.value for d in at.dataframe if "Asset" in d.value.columns)
+    btc = balances[balances["Asset"] == "BTC"].iloc[0]
+    value = float(btc["Value (USDT)"].replace(",", ""))
+    assert value > 450  # 500 USDT spent, less fees and slippage, valued at last price
+    assert any(shown(t.value).startswith("Filled (spot): BUY") for t in at.toast)
     assert at.get("plotly_chart")  # the allocation chart
 
 

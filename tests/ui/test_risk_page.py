@@ -14,15 +14,15 @@ def test_the_kill_switch_blocks_the_next_order(app_env):
     at.button(key="ks_trip").click().run()
     assert not at.exception
     assert risk_view.kill_switch().on
-    assert any("Kill switch ON" in e.value and "stop everything" in e.value for e in at.error)
+    assert any("KILL SWITCH ON" in e.value and "stop everything" in e.value for e in at.error)
 
     trade = open_app("app_pages/orders.py")
     price = eventually(lambda: queries.last_price(MarketType.SPOT, "BTCUSDT"), timeout=20)
     trade.run()
     k = "ticket_spot_BTCUSDT"
     trade.selectbox(key=f"{k}_type").select("LIMIT").run()
-    trade.number_input(key=f"{k}_price").set_value(round(price * 0.9, 2)).run()
-    trade.number_input(key=f"{k}_qty").set_value(0.001).run()
+    trade.text_input(key=f"{k}_price").input(str(round(price * 0.9, 2))).run()
+    trade.text_input(key=f"{k}_qty").input(str(0.001)).run()
     placed = spot_orders_placed()
     button(trade, "Buy BTCUSDT").click()
     trade.run()
@@ -33,8 +33,8 @@ def test_the_kill_switch_blocks_the_next_order(app_env):
     at.run()
     at.button(key="ks_reset").click().run()
     assert not risk_view.kill_switch().on
-    history = next(d.value for d in at.dataframe if "field" in d.value.columns)
-    assert "kill_switch" in set(history["kind"])
+    history = next(d.value for d in at.dataframe if "Setting" in d.value.columns)
+    assert "Kill switch" in set(history["What"])
 
 
 def test_limits_are_validated_saved_and_shown_in_use(app_env):
@@ -52,10 +52,10 @@ def test_limits_are_validated_saved_and_shown_in_use(app_env):
     assert any("Risk configuration saved" in s.value for s in at.success)
     assert float(risk_view.risk_config().max_drawdown_pct) == 10.0
     assert db("SELECT count(*) FROM config_versions WHERE kind = 'risk'")[0][0] == 1
-    usage = next(d.value for d in at.dataframe if "limit" in d.value.columns)
-    assert "open positions" in set(usage["name"])
-    history = next(d.value for d in at.dataframe if "field" in d.value.columns)
-    assert "max_drawdown_pct" in set(history["field"])
+    usage = next(d.value for d in at.dataframe if "pct" in d.value.columns)
+    assert "Open positions" in set(usage["name"])
+    history = next(d.value for d in at.dataframe if "Setting" in d.value.columns)
+    assert "max_drawdown_pct" in set(history["Setting"])
 
 
 def test_the_trading_configuration_reaches_the_engine(app_env):

@@ -51,7 +51,8 @@ def vsim(tmp_path: Path) -> Iterator[SimulatorThread]:
 def start_engine(
     sim: SimulatorThread, tmp_path: Path, config: MarketDataConfig, pairs: str = "BTCUSDT,ETHUSDT"
 ) -> tuple[Engine, MarketData]:
-    settings = engine_settings(tmp_path, pairs=pairs)
+    # One interval: these tests count streams and rows of one candle series per pair.
+    settings = engine_settings(tmp_path, pairs=pairs, kline_intervals=("1m",))
     base = sim.urls.base_url
     endpoints = sim_endpoints(base)
     credentials = Credentials(sim.api_key.key, sim.api_key.secret)

@@ -222,6 +222,31 @@ def test_conditional_orders_go_through_algo_order(sim: SimServer) -> None:
     assert client.futures_position_information(symbol="BTCUSDT") == []  # flat, no open orders
 
 
+def test_cancel_all_takes_every_plain_and_conditional_order_of_the_symbol_only(
+    sim: SimServer,
+) -> None:
+    """DELETE /fapi/v1/allOpenOrders and /fapi/v1/algoOpenOrders, as python-binance sends them
+    (the engine's futures cancel-all and the kill switch use both); other symbols keep theirs."""
+    client = sim.client()
+    for price in ("45000", "46000"):
+        client.futures_create_order(symbol="BTCUSDT", side="BUY", type="LIMIT", quantity="0.01",
+                                    price=price, timeInForce="GTC")  # fmt: skip
+    client.futures_create_algo_order(symbol="BTCUSDT", side="SELL", type="STOP_MARKET",
+                                     quantity="0.01", triggerPrice="40000")  # fmt: skip
+    other = client.futures_create_order(
+        symbol="ETHUSDT", side="BUY", type="LIMIT", quantity="0.1", price="2500", timeInForce="GTC"
+    )
+    done = client.futures_cancel_all_open_orders(symbol="BTCUSDT")
+    assert done == {"code": 200, "msg": "The operation of cancel all open order is done."}
+    assert client.futures_cancel_all_algo_open_orders(symbol="BTCUSDT")["code"] == 200
+    assert client.futures_get_open_orders(symbol="BTCUSDT") == []
+    assert client.futures_get_open_algo_orders(symbol="BTCUSDT") in ([], {"orders": []})
+    assert [o["orderId"] for o in client.futures_get_open_orders()] == [other["orderId"]]
+    with pytest.raises(BinanceAPIException) as err:
+        client._request_futures_api("delete", "allOpenOrders", True, data={})
+    assert err.value.code == -1102  # symbol is mandatory, as on Binance
+
+
 def test_user_data_stream_events_and_liquidation(sim: SimServer) -> None:
     async def scenario() -> None:
         client, bsm = await sim.async_client()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from app import queries
+from app import db, order_queries, queries
 from app.csv_export import to_csv
 from engine.store.database import Store
 
@@ -81,7 +81,7 @@ def test_decimals_are_written_exactly_in_plain_notation(stored: Decimal, written
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     s = Store(tmp_path / "t.duckdb")
-    monkeypatch.setattr(queries, "_store", lambda: s)
+    monkeypatch.setattr(db, "store", lambda: s)
 
     def work(con) -> None:
         con.execute(
@@ -102,16 +102,16 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 def test_the_order_and_fill_history_downloads_are_exact_and_neutralised(store: Store):
-    (order,) = rows(to_csv(queries.order_history(since_ms=0, limit=None, exact=True)))
+    (order,) = rows(to_csv(order_queries.order_history(since_ms=0, limit=None, exact=True)))
     assert (order["price"], order["quantity"], order["avg_price"]) == (
         "88784.23", "0.00000001", "88784.23",
     )  # fmt: skip
     assert order["reason"] == "'" + HYPERLINK and order["actor"] == "'@admin"
-    (fill,) = rows(to_csv(queries.fill_history(since_ms=0, limit=None, exact=True)))
+    (fill,) = rows(to_csv(order_queries.fill_history(since_ms=0, limit=None, exact=True)))
     assert (fill["price"], fill["qty"], fill["quote_qty"], fill["commission"]) == (
         "88784.23", "0.00000001", "0.00088784", "0.00000001",
     )  # fmt: skip
-    shown = queries.fill_history(since_ms=0)  # the page's table keeps floats
+    shown = order_queries.fill_history(since_ms=0)  # the page's table keeps floats
     assert shown["price"].dtype == float
 
 

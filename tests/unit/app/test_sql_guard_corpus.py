@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from app import queries
+from app import db, queries, saved_queries
 from app.sql_guard import RefusedQuery, check_select
 from engine.store.database import Store
 
@@ -77,7 +77,7 @@ def desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     store = Store(data / "tradedesk.duckdb")
     fill_desk(store)
     monkeypatch.chdir(tmp_path)  # relative paths ('data/sim/keys.json') resolve from here
-    monkeypatch.setattr(queries, "_store", lambda: store)
+    monkeypatch.setattr(db, "store", lambda: store)
     yield Desk(store, data)
     store.close()
 
@@ -338,9 +338,9 @@ def test_ordinary_queries_still_run(desk: Desk, sql: str, rows: list[tuple]):
     assert not more
 
 
-@pytest.mark.parametrize("name", list(queries.SAVED_QUERIES))
+@pytest.mark.parametrize("name", list(saved_queries.SAVED_QUERIES))
 def test_the_saved_queries_run(desk: Desk, name: str):
-    frame, _ = queries.run_select(queries.SAVED_QUERIES[name])
+    frame, _ = queries.run_select(saved_queries.SAVED_QUERIES[name])
     assert len(frame.columns) >= 2
 
 

@@ -221,3 +221,27 @@ def test_any_error_maps_to_a_class_with_a_reason(code: int, msg: str, status: in
         assert isinstance(error, RateLimited)
     if status == 418:
         assert isinstance(error, IpBanned)
+
+
+@pytest.mark.parametrize(
+    "status, body",
+    [
+        (404, "404: Not Found"),
+        (404, "<html><body>Not here</body></html>"),
+        (400, "<bound method ClientResponse.text of <ClientResponse(http://x/fapi)>>"),
+    ],
+)
+def test_an_answer_without_a_binance_body_gives_words_not_the_body(status: int, body: str) -> None:
+    """Issue 19 defect 2: the futures cancel-all's 404 reached the page as a Python repr."""
+    from engine.binance.client import _error_body
+    from engine.orders.words import exchange_refusal
+
+    code, message = _error_body(body, status)
+    error = from_binance(code, message, status)
+    assert not isinstance(error, TemporaryError)  # an answer came: nothing is unknown
+    assert "<" not in error.reason and "Not Found" not in error.reason
+    assert body.split()[0] not in error.reason
+    code_text, words = exchange_refusal(error, "the cancel-all")
+    assert code_text == f"binance.http.{status}"
+    assert words.startswith(f"The exchange refused the cancel-all (HTTP {status}, no Binance code)")
+    assert "<" not in words and "bound method" not in words
