@@ -142,7 +142,7 @@ class SimContext:
             self.rejected[-1000] += 1
             status, body = 500, errors.internal_error().body()
         response = self._json(status, body, headers, limiter.used_weight(ip, now))
-        timeout = self.faults.take("timeout", request.path)
+        timeout = self.faults.take("timeout", request.path, request.method)
         if timeout is not None:
             await self._hold_and_drop(request, timeout.ms)
         return response
@@ -150,7 +150,7 @@ class SimContext:
     async def _admit(self, request: web.Request, ip: str, now: int) -> Call:
         """Faults that strike before processing, then the parsed request."""
         self.limiter_for(request.path).note_arrival(ip, now)
-        await self._before_faults(request.path, ip, now)
+        await self._before_faults(request.path, request.method, ip, now)
         return await self._parse(request, now)
 
     async def _run(
@@ -158,7 +158,7 @@ class SimContext:
     ) -> Any:
         """Limits and auth, then the handler; charges the weight and counts the order."""
         limiter, now = self.limiter_for(call.request.path), call.now_ms
-        limiter.check(ip, cost, now)
+        limiter.check(ip, cost, now, _sent_ms(call) if route.security == "SIGNED" else None)
         call.key = self._authorize(call.request, call, route.security, now)
         if route.counts_order:
             limiter.check_order(now)
@@ -172,11 +172,11 @@ class SimContext:
             headers.update(limiter.order_headers(now))
         return result
 
-    async def _before_faults(self, path: str, ip: str, now_ms: int) -> None:
-        latency = self.faults.take("latency", path)
+    async def _before_faults(self, path: str, method: str, ip: str, now_ms: int) -> None:
+        latency = self.faults.take("latency", path, method)
         if latency is not None:
             await asyncio.sleep(latency.ms / 1000)
-        forced = self.faults.take("rate_limit", path)
+        forced = self.faults.take("rate_limit", path, method)
         if forced is not None:
             # As a real 429: requests inside the Retry-After window count toward a 418 ban.
             limiter = self.limiter_for(path)
@@ -189,7 +189,7 @@ class SimContext:
                 status=429,
                 headers={"Retry-After": str(forced.retry_after)},
             )
-        failure = self.faults.take("error", path)
+        failure = self.faults.take("error", path, method)
         if failure is not None:
             raise ApiError(
                 -1001,
@@ -243,3 +243,12 @@ class SimContext:
     def cancel_held(self) -> None:
         for task in list(self._held):
             task.cancel()
+
+
+def _sent_ms(call: Call) -> int | None:
+    """A signed request's `timestamp` (ms), when it is a plain integer: when the client built it."""
+    raw = call.params.values.get("timestamp", "")
+    if not raw.isdigit() or len(raw) > 17:
+        return None
+    stamp = int(raw)
+    return stamp // 1000 if stamp >= 10**14 else stamp
