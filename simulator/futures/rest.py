@@ -9,8 +9,10 @@ from simulator.core.errors import ApiError
 from simulator.core.params import Params
 from simulator.core.ratelimit import RateLimiter
 from simulator.feeds.market import Market
+from simulator.feeds.orderbook import BookSet
 from simulator.futures import market_data
 from simulator.futures.matching import FuturesMatchingEngine
+from simulator.futures.tape import FuturesTape
 
 SIGNED, KEYED = "SIGNED", "API_KEY"
 MAX_KLINES = 1500
@@ -19,10 +21,19 @@ MAX_KLINES = 1500
 class FuturesRest:
     """Handlers bound to one matching engine; each takes a Call and returns Binance's JSON."""
 
-    def __init__(self, engine: FuturesMatchingEngine, market: Market, limiter: RateLimiter) -> None:
+    def __init__(
+        self,
+        engine: FuturesMatchingEngine,
+        market: Market,
+        limiter: RateLimiter,
+        books: BookSet,
+        tape: FuturesTape,
+    ) -> None:
         self.engine = engine
         self.market = market
         self.limiter = limiter
+        self.books = books
+        self.tape = tape
 
     def routes(self) -> list[Route]:
         v1, v2, v3 = "/fapi/v1", "/fapi/v2", "/fapi/v3"

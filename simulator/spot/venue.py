@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from decimal import Decimal
 
 from aiohttp import web
@@ -9,6 +12,7 @@ from aiohttp import web
 from simulator.core.context import Route, SimContext
 from simulator.core.control_bodies import bad_request, json_body
 from simulator.spot.balances import Balances, parse_balance_body
+from simulator.spot.book_streams import PUBLISH_EVERY_S, SpotBookStreams
 from simulator.spot.matching import DEFAULT_FEE, SpotMatchingEngine
 from simulator.spot.request_params import (
     depth_weight,
@@ -23,6 +27,7 @@ from simulator.spot.symbols import SymbolTable
 from simulator.spot.userdata import UserDataApi
 
 SIGNED = "SIGNED"
+log = logging.getLogger("simulator.spot")
 
 
 class SpotVenue:
@@ -39,6 +44,7 @@ class SpotVenue:
         self.initial_balances = dict(balances or {"USDT": Decimal(10000)})
         self.maker_fee = maker_fee
         self.taker_fee = taker_fee
+        self._publisher: asyncio.Task[None] | None = None
 
     def install(self, ctx: SimContext, app: web.Application) -> None:
         self.ctx = ctx
@@ -55,8 +61,10 @@ class SpotVenue:
         self.userdata = UserDataApi(ctx.keys, ctx.clock, ctx.limiter, ctx.hub)
         self.matching.listeners.append(self.userdata.on_event)
         self.publisher = SpotStreamPublisher(ctx.hub, self.matching)
+        self.book_streams = SpotBookStreams(ctx.hub, self.matching)
         ctx.tick_listeners.append(self.matching.on_ticks)
         ctx.tick_listeners.append(self.publisher.on_ticks)
+        ctx.tick_listeners.append(lambda ticks: self.book_streams.publish())
         ctx.control_hooks.append(self.reset)
         ctx.stats_sources["spot_orders"] = lambda: dict(self.matching.stats)
         ctx.stats_sources["ws_api_sessions"] = lambda: len(self.userdata.sessions)
@@ -99,10 +107,24 @@ class SpotVenue:
         self.matching.reset(self.initial_balances)
 
     async def start(self, ctx: SimContext) -> None:
-        """Nothing runs in the background: spot publishes on the market's ticks."""
+        """Klines and tickers go out on the market's ticks; the book and the tape also every
+        100 ms, so a fill shows on the streams at once."""
+        self._publisher = asyncio.create_task(self._publish_books())
+
+    async def _publish_books(self) -> None:
+        while True:
+            try:
+                self.book_streams.publish()
+            except Exception:
+                log.exception("spot book streams: publishing failed")
+            await asyncio.sleep(PUBLISH_EVERY_S)
 
     async def stop(self, ctx: SimContext) -> None:
         """Its WebSocket connections are the hub's; the server closes them."""
+        if self._publisher is not None:
+            self._publisher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._publisher
 
     async def get_balances(self, request: web.Request) -> web.Response:
         return web.json_response({"balances": self.matching.balances.rows()})
