@@ -92,8 +92,9 @@ class SimContext:
     _held: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def limiter_for(self, path: str) -> RateLimiter:
-        """The rate limiter of the host that serves `path`."""
-        return self.futures_limiter if path.startswith("/fapi/") else self.limiter
+        """The rate limiter of the host that serves `path` (fapi's; coin-M's /dapi, which the
+        simulator answers empty, shares it; everything else is api.binance.com's)."""
+        return self.futures_limiter if path.startswith(("/fapi/", "/dapi/")) else self.limiter
 
     def limiters(self) -> tuple[RateLimiter, RateLimiter]:
         return self.limiter, self.futures_limiter

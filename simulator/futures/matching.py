@@ -54,6 +54,9 @@ class FuturesMatchingEngine:
         self.liquidation = Liquidator(self.state, self.orders)
         self.funding = Funding(self.state, self.funding_rate)
         self.listen_keys = ListenKeys(self.state)
+        self.countdowns: dict[str, int] = {}  # symbol -> when its open orders are canceled
+        self.margin_history: list[dict] = []  # POST /fapi/v1/positionMargin, newest last
+        self.multi_assets = False
         self.listen_keys.on_closed = lambda key: self.on_listen_key_closed(key)
 
     def _trade(self, symbol: str, price: Decimal, qty: Decimal, maker: bool, time: int) -> None:
@@ -105,6 +108,32 @@ class FuturesMatchingEngine:
         state.now_ms = now_ms
         state.prices.forget_before(now_ms)
         self.listen_keys.expire()
+        self._run_countdowns()
+
+    # ---- the dead man's switch (countdownCancelAll) -------------------------------------
+    def set_countdown(self, symbol: str, countdown_ms: int) -> None:
+        if countdown_ms:
+            self.countdowns[symbol] = self.state.now_ms + countdown_ms
+        else:
+            self.countdowns.pop(symbol, None)
+
+    def _run_countdowns(self) -> None:
+        for symbol, deadline in list(self.countdowns.items()):
+            if self.state.now_ms >= deadline:
+                del self.countdowns[symbol]
+                self.cancel_all(symbol)
+
+    def cancel_all(self, symbol: str) -> None:
+        """Every open order and algo order of `symbol` (DELETE allOpenOrders, the countdown)."""
+        for order in list(self.state.orders.values()):
+            if order.is_open and order.symbol == symbol:
+                self.orders.finish(order, "CANCELED")
+        for algo in list(self.state.algo_orders.values()):
+            if algo.is_open and algo.symbol == symbol:
+                self.algos.cancel(Params({"algoId": str(algo.algo_id)}))
+
+    def test_order(self, params: Params) -> dict:
+        return self.orders.test(params)
 
     def set_price_now(self, symbol: str, price: Decimal) -> None:
         """Script a symbol's price at the current time and react to it (fills, triggers, liq)."""

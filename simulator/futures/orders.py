@@ -54,11 +54,7 @@ class PlainOrders(OrderExecution):
             raise errors.stop_order_switch_algo()
         if order_type not in PLAIN_TYPES:
             raise ApiError(-1116, "Invalid orderType.")
-        side = side_of(params)
-        position_side = position_side_of(params, self.state.account.dual_side)
-        order = self._new_order(params, self.state.specs[symbol], side, order_type)
-        order.position_side = position_side
-        self._check_engine_rules(order)
+        order = self.check(params, symbol, order_type)
         self.state.orders[order.order_id] = order
         ack = order.to_wire()
         self.state.emit(wire.order_trade_update(order, "NEW", self.state.now_ms))
@@ -66,6 +62,28 @@ class PlainOrders(OrderExecution):
         if params.text("newOrderRespType", default="ACK") == "RESULT":
             return order.to_wire()
         return ack
+
+    def check(self, params: Params, symbol: str, order_type: str) -> Order:
+        """The order `params` ask for, through every check, not yet placed."""
+        side = side_of(params)
+        position_side = position_side_of(params, self.state.account.dual_side)
+        order = self._new_order(params, self.state.specs[symbol], side, order_type)
+        order.position_side = position_side
+        self._check_engine_rules(order)
+        return order
+
+    def test(self, params: Params) -> dict:
+        """POST /fapi/v1/order/test: every check of a new order; nothing placed, no id used."""
+        symbol = params.symbol(self.state.specs)
+        assert symbol is not None
+        order_type = params.required_text("type")
+        if order_type not in PLAIN_TYPES:
+            raise ApiError(-1116, "Invalid orderType.")
+        next_id = self.state.next_order_id
+        try:
+            return self.check(params, symbol, order_type).to_wire()
+        finally:
+            self.state.next_order_id = next_id
 
     def _new_order(self, params: Params, spec: FuturesSymbol, side: str, order_type: str) -> Order:
         qty = params.required_decimal("quantity")

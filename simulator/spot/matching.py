@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from simulator.core import errors
 from simulator.core.clock import Clock
@@ -23,7 +23,9 @@ from simulator.spot.balances import Balances
 from simulator.spot.market_view import MarketLike, TickLike
 from simulator.spot.order_store import OrderStore
 from simulator.spot.orders import (
+    NO_LISTS,
     Fill,
+    ListHooks,
     Order,
     OrderRequest,
     crosses,
@@ -42,28 +44,6 @@ MARKET_LIKE = ("MARKET", "STOP_LOSS", "TAKE_PROFIT")
 
 def q8(value: Decimal) -> Decimal:
     return value.quantize(EIGHT_DP, rounding=ROUND_HALF_UP)
-
-
-class ListHooks(Protocol):
-    """What the order lists (spot/order_lists.py) are told about an order of a list."""
-
-    def before_execute(self, order: Order) -> None: ...
-    def after_filled(self, order: Order) -> None: ...
-    def after_ended(self, order: Order) -> None: ...
-
-
-class _NoLists:
-    def before_execute(self, order: Order) -> None:
-        return None
-
-    def after_filled(self, order: Order) -> None:
-        return None
-
-    def after_ended(self, order: Order) -> None:
-        return None
-
-
-NO_LISTS = _NoLists()
 
 
 class SpotMatchingEngine:
@@ -387,13 +367,16 @@ class SpotMatchingEngine:
 
     # ---- persistence --------------------------------------------------------------------
     def to_state(self) -> dict[str, Any]:
-        return {"balances": self.balances.to_state(), **self.store.to_state()}
+        lists = self.lists.to_state()
+        return {"balances": self.balances.to_state(), **self.store.to_state(), "lists": lists}
 
     def load_state(self, state: dict[str, Any]) -> None:
         self.store.load_state(state)
         self.balances.load_state(state.get("balances", {}))
+        self.lists.load_state(state.get("lists", {}))
 
     def reset(self, balances: dict[str, Decimal]) -> None:
         self.store.clear()
+        self.lists.clear()
         self.balances.reset(balances)
         self.on_change()

@@ -7,7 +7,7 @@ import secrets
 import string
 from dataclasses import asdict, dataclass, fields
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from simulator.spot.symbols import SymbolSpec, fmt8
 
@@ -290,3 +290,37 @@ def fill_from_state(data: dict[str, Any]) -> Fill:
 
 def fill_to_state(fill: Fill) -> dict[str, Any]:
     return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in asdict(fill).items()}
+
+
+class ListHooks(Protocol):
+    """What the order lists (spot/order_lists.py) are told about an order of a list."""
+
+    def before_execute(self, order: Order) -> None: ...
+    def after_filled(self, order: Order) -> None: ...
+    def after_ended(self, order: Order) -> None: ...
+    def to_state(self) -> dict[str, Any]: ...
+    def load_state(self, state: dict[str, Any]) -> None: ...
+    def clear(self) -> None: ...
+
+
+class _NoLists:
+    def before_execute(self, order: Order) -> None:
+        return None
+
+    def after_filled(self, order: Order) -> None:
+        return None
+
+    def after_ended(self, order: Order) -> None:
+        return None
+
+    def to_state(self) -> dict[str, Any]:
+        return {}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        return None
+
+    def clear(self) -> None:
+        return None
+
+
+NO_LISTS = _NoLists()

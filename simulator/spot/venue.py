@@ -14,6 +14,7 @@ from simulator.core.control_bodies import bad_request, json_body
 from simulator.spot.balances import Balances, parse_balance_body
 from simulator.spot.book_streams import PUBLISH_EVERY_S, SpotBookStreams
 from simulator.spot.matching import DEFAULT_FEE, SpotMatchingEngine
+from simulator.spot.order_lists import OrderLists
 from simulator.spot.request_params import (
     depth_weight,
     open_orders_weight,
@@ -22,6 +23,9 @@ from simulator.spot.request_params import (
     ticker_weight,
 )
 from simulator.spot.rest import SpotRest
+from simulator.spot.rest_lists import SpotListRest
+from simulator.spot.rest_more import SpotMoreRest
+from simulator.spot.sapi import SapiRest
 from simulator.spot.streams import NAMESPACE, SpotStreamPublisher
 from simulator.spot.symbols import SymbolTable
 from simulator.spot.userdata import UserDataApi
@@ -57,6 +61,7 @@ class SpotVenue:
             self.taker_fee,
         )
         self.matching.on_change = ctx.store.mark_dirty
+        self.lists = OrderLists(self.matching)
         ctx.store.register("spot", self.matching.to_state, self.matching.load_state)
         self.userdata = UserDataApi(ctx.keys, ctx.clock, ctx.limiter, ctx.hub)
         self.matching.listeners.append(self.userdata.on_event)
@@ -78,6 +83,11 @@ class SpotVenue:
 
     def _routes(self, ctx: SimContext) -> list[Route]:
         rest = SpotRest(self.matching)
+        extra = [
+            *SpotMoreRest(rest, ctx.limiter).routes(),
+            *SpotListRest(self.lists).routes(),
+            *SapiRest(self.matching, ctx.clock.now_ms()).routes(),
+        ]
         limits = ctx.limiter.exchange_info_limits
         api = "/api/v3"
         return [
@@ -101,6 +111,7 @@ class SpotVenue:
             Route("GET", f"{api}/allOrders", rest.all_orders, 20, SIGNED),
             Route("GET", f"{api}/myTrades", rest.my_trades, 20, SIGNED),
             Route("GET", f"{api}/account", rest.account, 20, SIGNED),
+            *extra,
         ]  # fmt: skip
 
     def reset(self) -> None:
