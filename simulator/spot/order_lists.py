@@ -57,7 +57,8 @@ class OrderList:
             "transactionTime": self.time,
             "symbol": self.symbol,
             "orders": [
-                {"symbol": self.symbol, "orderId": i, "clientOrderId": store.orders[i].client_order_id}
+                {"symbol": self.symbol, "orderId": i,
+                 "clientOrderId": store.orders[i].client_order_id}
                 for i in self.order_ids
             ],
         }  # fmt: skip
