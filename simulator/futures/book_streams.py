@@ -63,6 +63,7 @@ class FuturesBookStreams:
             if match is None:
                 continue
             symbol = match["sym"].upper()
+            self.tape.follow_market({symbol})
             trades = self.cursors.new_trades(f"m:{name}", self.tape.recent(symbol, 1000))
             for trade in trades:
                 self.hub.publish(MARKET, name, _trade(match["kind"], trade, now))

@@ -75,6 +75,8 @@ class FuturesMarketRest:
 
     def _symbol(self, params: Params, required: bool = True, name: str = "symbol") -> str:
         symbol = params.symbol(self.engine.specs, required, name)
+        if symbol:
+            self.tape.follow_market({symbol})  # the market's newest trades are on the tape
         return symbol or ""
 
     # ---- the book and the tape ----------------------------------------------------------
