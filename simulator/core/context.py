@@ -249,7 +249,7 @@ class SimContext:
 def _sent_ms(call: Call) -> int | None:
     """A signed request's `timestamp` (ms), when it is a plain integer: when the client built it."""
     raw = call.params.values.get("timestamp", "")
-    if not raw.isdigit() or len(raw) > 17:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 17:
         return None
     stamp = int(raw)
     return stamp // 1000 if stamp >= 10**14 else stamp

@@ -24,13 +24,13 @@ KEYED = "API_KEY"
 
 def depth_weight(params: Params) -> int:
     raw = params.values.get("limit", "500")
-    limit = int(raw) if raw.isdigit() and len(raw) < 6 else 500
+    limit = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 6 else 500
     return 2 if limit <= 50 else 5 if limit <= 100 else 10 if limit <= 500 else 20
 
 
 def kline_weight(params: Params) -> int:
     raw = params.values.get("limit", "500")
-    limit = int(raw) if raw.isdigit() and len(raw) < 6 else 500
+    limit = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 6 else 500
     return 1 if limit < 100 else 2 if limit < 500 else 5 if limit <= 1000 else 10
 
 

@@ -100,7 +100,7 @@ def test_order_weight(params: Params) -> int:
 
 def depth_weight(params: Params) -> int:
     raw = params.values.get("limit", "")
-    limit = int(raw) if raw.isdigit() and len(raw) < 10 else 100
+    limit = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 100
     for bound, weight in ((100, 5), (500, 25), (1000, 50)):
         if limit <= bound:
             return weight

@@ -123,8 +123,8 @@ def test_public_market_data(sim: SimServer) -> None:
     for name in ("openPrice", "highPrice", "lowPrice", "lastPrice", "volume", "quoteVolume"):
         assert D(ticker[name]) == D(spot[name]), name
     assert ticker["count"] == spot["count"] > 0 and D(ticker["volume"]) > 0
-    brackets = client.futures_leverage_bracket(symbol="BTCUSDT")
-    assert brackets[0]["brackets"][0]["initialLeverage"] == 125
+    brackets = client.futures_leverage_bracket(symbol="BTCUSDT")  # one object, as Binance
+    assert brackets["symbol"] == "BTCUSDT" and brackets["brackets"][0]["initialLeverage"] == 125
     with pytest.raises(BinanceAPIException) as err:
         client.futures_klines(symbol="BTCUSDT", interval="7m")
     assert err.value.code == -1120

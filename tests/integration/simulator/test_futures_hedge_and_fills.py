@@ -76,7 +76,8 @@ def test_a_large_market_order_walks_the_book_and_slips(client):
     book = client.futures_order_book(symbol="ETHUSDT", limit=1000)
     asks = [(D(p), D(q)) for p, q in book["asks"]]
     size = sum(q for _, q in asks[:5])  # five levels' worth
-    small = order(client, side="BUY", type="MARKET", quantity=str(asks[0][1] / 2))
+    half = (asks[0][1] / 2).quantize(D("0.001"), rounding="ROUND_DOWN")
+    small = order(client, side="BUY", type="MARKET", quantity=str(half))
     assert D(small["avgPrice"]) == asks[0][0]  # half the touch: at the touch
     sync(client)
     big = order(client, side="BUY", type="MARKET", quantity=str(size))
