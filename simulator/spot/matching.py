@@ -1,8 +1,10 @@
 """The spot matching engine of the paper account: orders, balances, fees and user-data events.
 
-Orders never meet each other: takers walk the synthetic book (feeds/book.py) around the market's
-last price, and resting orders fill when the market's price path crosses them, limited by the
-volume traded in that step (so a large order fills over several steps). Stops trigger on the path.
+Orders never meet each other: takers walk the spot order book (feeds/orderbook.py, stepped on
+the market's price path) and remove the levels they fill from it; resting orders fill when the
+path crosses them, limited by the volume traded in that step (so a large order fills over
+several steps). Stops trigger on the path. Order lists are spot/order_lists.py's, told of their
+orders' fills and ends through `lists`.
 Everything runs on the server's one asyncio loop; nothing here blocks or locks.
 """
 
