@@ -71,6 +71,7 @@ class Route:
     security: str = "NONE"  # NONE | API_KEY | SIGNED
     counts_order: bool = False  # spends the ORDERS budget
     free_on_success: bool = False  # its weight is charged only when it fails
+    orders_counted: int = 1  # how many orders one request places (an OCO: 2, an OTOCO: 3)
 
 
 @dataclass
@@ -169,7 +170,8 @@ class SimContext:
             result = await result
         limiter.add(ip, 0 if route.free_on_success else cost, now)
         if route.counts_order:
-            limiter.count_order(now)
+            for _ in range(route.orders_counted):
+                limiter.count_order(now)
             headers.update(limiter.order_headers(now))
         return result
 

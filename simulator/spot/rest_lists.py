@@ -64,9 +64,9 @@ class SpotListRest:
     def routes(self) -> list[Route]:
         api = "/api/v3"
         return [
-            Route("POST", f"{api}/orderList/oco", self.oco, 1, SIGNED, True, True),
-            Route("POST", f"{api}/orderList/oto", self.oto, 1, SIGNED, True, True),
-            Route("POST", f"{api}/orderList/otoco", self.otoco, 1, SIGNED, True, True),
+            Route("POST", f"{api}/orderList/oco", self.oco, 1, SIGNED, True, True, 2),
+            Route("POST", f"{api}/orderList/oto", self.oto, 1, SIGNED, True, True, 2),
+            Route("POST", f"{api}/orderList/otoco", self.otoco, 1, SIGNED, True, True, 3),
             Route("GET", f"{api}/orderList", self.get, 4, SIGNED),
             Route("DELETE", f"{api}/orderList", self.cancel, 1, SIGNED, free_on_success=True),
             Route("GET", f"{api}/allOrderList", self.all, 20, SIGNED),

@@ -5,6 +5,7 @@ object per symbol, numbers), hedge mode, batches, amend, the v3 account."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from decimal import Decimal as D
 
@@ -12,7 +13,14 @@ import pytest
 from binance.exceptions import BinanceAPIException
 
 from simulator.spot.symbols import DEFAULT_SYMBOLS
-from tests.integration.sim_support import advance, client_class, control, start_sim
+from tests.integration.sim_support import (
+    advance,
+    async_client_class,
+    client_class,
+    control,
+    socket_manager_class,
+    start_sim,
+)
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +107,7 @@ def test_an_oco_through_python_binance(client):
         belowPrice=str((last * D("0.94")).quantize(D("0.01"))), belowTimeInForce="GTC",
     )  # fmt: skip
     assert placed["contingencyType"] == "OCO" and placed["listOrderStatus"] == "EXECUTING"
+    assert client.response.headers["X-MBX-ORDER-COUNT-10S"] == "2"  # two orders placed
     assert [r["type"] for r in placed["orderReports"]] == ["STOP_LOSS_LIMIT", "LIMIT_MAKER"]
     assert [o["orderListId"] for o in client.get_open_oco_orders()] == [placed["orderListId"]]
     assert client.get_asset_balance("BTC")["locked"] == "0.01000000"  # locked once, not twice
@@ -173,3 +182,44 @@ def test_hedge_mode_batches_amend_and_countdown(client):
         "symbol": "BTCUSDT",
         "countdownTime": "60000",
     }
+
+
+def test_python_binances_book_and_tape_sockets_reach_the_streams(sim):
+    """`depth_socket` (spot diff depth) and `futures_depth_socket` (on /fstream/public), as the
+    socket manager builds their URLs, carry the simulator's book; the tape sockets its trades."""
+
+    async def scenario() -> dict[str, dict]:
+        client = async_client_class(sim.urls)(sim.api_key.key, sim.api_key.secret)
+        manager = socket_manager_class(sim.urls)(client)
+        got: dict[str, dict] = {}
+        sockets = {
+            "spot depth": manager.depth_socket("BTCUSDT", interval=100),
+            "spot partial": manager.depth_socket("BTCUSDT", depth="5"),
+            "usdm depth": manager.futures_depth_socket("BTCUSDT", depth="10"),
+            "usdm aggTrade": manager.aggtrade_futures_socket("BTCUSDT"),
+        }
+        try:
+            for name, socket in sockets.items():
+                socket.TIMEOUT = 0.1  # its exit waits for the read loop's recv timeout (10 s)
+                async with socket as stream:
+                    for _ in range(3):
+                        await asyncio.to_thread(advance, sim, 1_000)
+                        try:
+                            got[name] = await asyncio.wait_for(stream.recv(), 2)
+                            break
+                        except TimeoutError:
+                            continue
+        finally:
+            await client.close_connection()
+        return got
+
+    got = asyncio.run(scenario())
+    assert (
+        got["spot depth"]["e"] == "depthUpdate" and got["spot depth"]["u"] >= got["spot depth"]["U"]
+    )
+    assert len(got["spot partial"]["bids"]) == 5
+    usdm = got["usdm depth"]
+    usdm = usdm.get("data", usdm)
+    assert usdm["e"] == "depthUpdate" and "pu" in usdm and len(usdm["b"]) == 10
+    trade = got["usdm aggTrade"]
+    assert trade.get("data", trade)["e"] == "aggTrade"

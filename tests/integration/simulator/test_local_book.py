@@ -225,3 +225,22 @@ def test_the_accounts_own_fills_appear_on_the_tape(sim, futures):
     printed = [D(e["q"]) for e in seen if e["m"] is True]  # a taker sell: the buyer made it
     for qty in own:
         assert qty in printed, (qty, printed[-5:])
+
+
+def test_the_book_is_deterministic_on_the_virtual_clock():
+    """Two simulators with the same seed, start and steps serve the same books."""
+    start = 1_790_000_000_000
+    books = []
+    for _ in range(2):
+        other = start_sim(symbols=DEFAULT_SYMBOLS[:1], start_ms=start)
+        try:
+            for _ in range(5):
+                advance(other, 7_000)
+            rest = other.urls.base_url
+            spot = requests.get(f"{rest}/api/v3/depth?symbol=BTCUSDT&limit=50", timeout=5).json()
+            usdm = requests.get(f"{rest}/fapi/v1/depth?symbol=BTCUSDT&limit=50", timeout=5).json()
+            books.append((spot, {k: usdm[k] for k in ("lastUpdateId", "bids", "asks")}))
+        finally:
+            other.stop()
+    assert books[0] == books[1]
+    assert books[0][0]["lastUpdateId"] > 1
