@@ -106,3 +106,25 @@ def test_a_large_resting_order_fills_over_several_steps_of_volume(sim, client):
     filled = sorted(set(seen))
     assert any(0 < q < 5000 for q in filled), "it should fill in part before all of it"
     assert seen == sorted(seen)
+
+
+def test_the_countdown_cancels_open_orders_and_algo_orders_cancel_all(sim, client):
+    resting = order(client, side="BUY", type="LIMIT", timeInForce="GTC", quantity="1",
+                    price="1000")  # fmt: skip
+    client.futures_countdown_cancel_all(symbol="ETHUSDT", countdownTime=2_000)
+    advance(sim, 1_000)
+    sync(client)
+    assert client.futures_get_order(symbol="ETHUSDT", orderId=resting["orderId"])["status"] == "NEW"
+    advance(sim, 1_500)
+    sync(client)
+    assert client.futures_get_order(symbol="ETHUSDT", orderId=resting["orderId"])["status"] == (
+        "CANCELED"
+    )
+    algo = client.futures_create_algo_order(
+        symbol="ETHUSDT", side="SELL", type="STOP_MARKET", quantity="1", triggerPrice="1000",
+        algoType="CONDITIONAL",
+    )  # fmt: skip
+    done = client._request_futures_api("delete", "algoOpenOrders", True, data={"symbol": "ETHUSDT"})
+    assert done["code"] == 200
+    (row,) = client._request_futures_api("get", "allAlgoOrders", True, data={"symbol": "ETHUSDT"})
+    assert (row["algoId"], row["algoStatus"]) == (algo["algoId"], "CANCELED")
