@@ -133,13 +133,20 @@ class FuturesStreams:
         self.hub.close_stream(PRIVATE, key)
 
     # ---- market data --------------------------------------------------------------------
-    async def run(self, period_s: float = 0.1) -> None:
+    async def run(self, period_s: float = 0.25, book_period_s: float = 0.1) -> None:
+        """Market streams every `period_s` (stepping the market first), the book and the tape
+        every `book_period_s` (they change on those steps and on the account's fills)."""
+        last_market = 0.0
         while True:
             try:
-                self.publish_market()
+                if time.monotonic() - last_market >= period_s:
+                    last_market = time.monotonic()
+                    self.publish_market()
+                elif self.book_streams is not None:
+                    self.book_streams.publish(self.engine.now_ms)
             except Exception:
                 log.exception("futures market streams: publishing failed")
-            await asyncio.sleep(period_s)
+            await asyncio.sleep(book_period_s)
 
     def publish_market(self) -> None:
         """Send every market stream that is due, as of the engine's current time."""
