@@ -100,6 +100,31 @@ class SimUrls:
     fstream_url: str  # BinanceSocketManager.FSTREAM_URL (trailing slash)
     ws_api_url: str  # python-binance WS_API_URL
 
+    @property
+    def ws_base(self) -> str:
+        """ws://127.0.0.1:PORT (no trailing slash)."""
+        return self.ws_url.rstrip("/")
+
+    @property
+    def sapi_url(self) -> str:
+        """python-binance MARGIN_API_URL; ccxt's `sapi` is this plus /v1."""
+        return f"{self.base_url}/sapi"
+
+    @property
+    def dapi_url(self) -> str:
+        """python-binance FUTURES_COIN_URL: coin-M, answered as for an account without it."""
+        return f"{self.base_url}/dapi"
+
+    @property
+    def futures_data_url(self) -> str:
+        """python-binance FUTURES_DATA_URL."""
+        return f"{self.base_url}/futures/data"
+
+    @property
+    def fstream_public_url(self) -> str:
+        """USD-M book data (depth, bookTicker): `<this>/ws/<stream>` or `<this>/stream?...`."""
+        return f"{self.fstream_url}public"
+
     @classmethod
     def for_port(cls, host: str, port: int) -> SimUrls:
         http, ws = f"http://{host}:{port}", f"ws://{host}:{port}"

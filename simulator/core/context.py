@@ -71,6 +71,7 @@ class Route:
     security: str = "NONE"  # NONE | API_KEY | SIGNED
     counts_order: bool = False  # spends the ORDERS budget
     free_on_success: bool = False  # its weight is charged only when it fails
+    orders_counted: int = 1  # how many orders one request places (an OCO: 2, an OTOCO: 3)
 
 
 @dataclass
@@ -92,8 +93,9 @@ class SimContext:
     _held: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def limiter_for(self, path: str) -> RateLimiter:
-        """The rate limiter of the host that serves `path`."""
-        return self.futures_limiter if path.startswith("/fapi/") else self.limiter
+        """The rate limiter of the host that serves `path` (fapi's; coin-M's /dapi, which the
+        simulator answers empty, shares it; everything else is api.binance.com's)."""
+        return self.futures_limiter if path.startswith(("/fapi/", "/dapi/")) else self.limiter
 
     def limiters(self) -> tuple[RateLimiter, RateLimiter]:
         return self.limiter, self.futures_limiter
@@ -142,7 +144,7 @@ class SimContext:
             self.rejected[-1000] += 1
             status, body = 500, errors.internal_error().body()
         response = self._json(status, body, headers, limiter.used_weight(ip, now))
-        timeout = self.faults.take("timeout", request.path)
+        timeout = self.faults.take("timeout", request.path, request.method)
         if timeout is not None:
             await self._hold_and_drop(request, timeout.ms)
         return response
@@ -150,7 +152,7 @@ class SimContext:
     async def _admit(self, request: web.Request, ip: str, now: int) -> Call:
         """Faults that strike before processing, then the parsed request."""
         self.limiter_for(request.path).note_arrival(ip, now)
-        await self._before_faults(request.path, ip, now)
+        await self._before_faults(request.path, request.method, ip, now)
         return await self._parse(request, now)
 
     async def _run(
@@ -158,7 +160,7 @@ class SimContext:
     ) -> Any:
         """Limits and auth, then the handler; charges the weight and counts the order."""
         limiter, now = self.limiter_for(call.request.path), call.now_ms
-        limiter.check(ip, cost, now)
+        limiter.check(ip, cost, now, _sent_ms(call) if route.security == "SIGNED" else None)
         call.key = self._authorize(call.request, call, route.security, now)
         if route.counts_order:
             limiter.check_order(now)
@@ -168,15 +170,16 @@ class SimContext:
             result = await result
         limiter.add(ip, 0 if route.free_on_success else cost, now)
         if route.counts_order:
-            limiter.count_order(now)
+            for _ in range(route.orders_counted):
+                limiter.count_order(now)
             headers.update(limiter.order_headers(now))
         return result
 
-    async def _before_faults(self, path: str, ip: str, now_ms: int) -> None:
-        latency = self.faults.take("latency", path)
+    async def _before_faults(self, path: str, method: str, ip: str, now_ms: int) -> None:
+        latency = self.faults.take("latency", path, method)
         if latency is not None:
             await asyncio.sleep(latency.ms / 1000)
-        forced = self.faults.take("rate_limit", path)
+        forced = self.faults.take("rate_limit", path, method)
         if forced is not None:
             # As a real 429: requests inside the Retry-After window count toward a 418 ban.
             limiter = self.limiter_for(path)
@@ -189,7 +192,7 @@ class SimContext:
                 status=429,
                 headers={"Retry-After": str(forced.retry_after)},
             )
-        failure = self.faults.take("error", path)
+        failure = self.faults.take("error", path, method)
         if failure is not None:
             raise ApiError(
                 -1001,
@@ -243,3 +246,12 @@ class SimContext:
     def cancel_held(self) -> None:
         for task in list(self._held):
             task.cancel()
+
+
+def _sent_ms(call: Call) -> int | None:
+    """A signed request's `timestamp` (ms), when it is a plain integer: when the client built it."""
+    raw = call.params.values.get("timestamp", "")
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 17:
+        return None
+    stamp = int(raw)
+    return stamp // 1000 if stamp >= 10**14 else stamp

@@ -2,6 +2,15 @@
 
 Windows are calendar-aligned (a minute starts at :00, ten seconds at a multiple of 10 s, a day
 at 00:00 UTC) and measured on the server clock, so a virtual clock makes them deterministic.
+
+The strike rule (when a 429 turns into a 418 ban). A 429 tells an IP to wait `Retry-After`
+seconds. A request that arrives inside that window is refused with another 429, but it counts
+as a strike toward a ban only if it could have known of the 429: a signed request whose
+`timestamp` is after the moment the 429 was issued, or (no usable timestamp) a request that
+arrived after that moment. Requests that were already on their way when the 429 was sent (a
+client that fired four orders at once) are refused without a strike, so one 429 never becomes
+a ban by itself; a client that keeps sending after it heard the 429 is banned at the third
+strike (2 minutes, doubling for each ban after that).
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ class Window:
 class IpState:
     weight: Window = field(default_factory=lambda: Window(MINUTE_MS))
     strikes: int = 0
+    backoff_issued_ms: int = 0  # when the 429 that set backoff_until_ms was sent
     backoff_until_ms: int = 0
     banned_until_ms: int = 0
     bans: int = 0
@@ -98,13 +108,18 @@ class RateLimiter:
     def used_weight(self, ip: str, now_ms: int) -> int:
         return self._ip(ip, now_ms).weight.used
 
-    def check(self, ip: str, weight: int, now_ms: int) -> None:
-        """Refuses (429, or 418 during a ban) a request that would go over the weight limit."""
+    def check(self, ip: str, weight: int, now_ms: int, sent_ms: int | None = None) -> None:
+        """Refuses (429, or 418 during a ban) a request that would go over the weight limit.
+
+        `sent_ms` is when the client built the request (a signed request's `timestamp`); None
+        means it is known only to have arrived at `now_ms`. See the strike rule above.
+        """
         state = self._ip(ip, now_ms)
         if now_ms < state.banned_until_ms:
             raise self._banned(state, now_ms)
-        if now_ms < state.backoff_until_ms:  # told to wait, and did not
-            state.strikes += 1
+        if now_ms < state.backoff_until_ms:  # told to wait
+            if self._could_have_known(state, now_ms, sent_ms):
+                state.strikes += 1
             if state.strikes >= self.strikes_before_ban:
                 state.bans += 1
                 state.banned_until_ms = now_ms + self.ban_ms * 2 ** (state.bans - 1)
@@ -114,8 +129,15 @@ class RateLimiter:
         state.strikes = 0
         if state.weight.used + weight > self.weight_limit:
             retry = state.weight.retry_after_s(now_ms)
+            state.backoff_issued_ms = now_ms
             state.backoff_until_ms = now_ms + retry * 1000
             raise too_many_requests(self.weight_limit, str(retry))
+
+    @staticmethod
+    def _could_have_known(state: IpState, now_ms: int, sent_ms: int | None) -> bool:
+        """Whether a request inside a Retry-After window was sent after the 429 was."""
+        moment = now_ms if sent_ms is None else sent_ms
+        return moment > state.backoff_issued_ms
 
     def note_arrival(self, ip: str, now_ms: int) -> None:
         """Count a request that arrives while its IP was told to wait (a client ignoring 429s)."""
@@ -126,6 +148,7 @@ class RateLimiter:
     def back_off(self, ip: str, now_ms: int, retry_after_s: int) -> None:
         """Tell `ip` to wait `retry_after_s`; requests before then are strikes toward a ban."""
         state = self._ip(ip, now_ms)
+        state.backoff_issued_ms = now_ms
         state.backoff_until_ms = max(state.backoff_until_ms, now_ms + retry_after_s * 1000)
 
     def _banned(self, state: IpState, now_ms: int) -> ApiError:

@@ -1,1 +1,2 @@
-"""Price sources (synthetic, replay, live), candles, the shared market and its synthetic book."""
+"""Price sources (synthetic, replay, live), candles, the shared market, and the stateful
+order book each venue matches against."""

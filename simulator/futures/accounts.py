@@ -1,4 +1,5 @@
-"""USD-M accounting for one account in one-way mode: positions, margin, fees, funding, liquidation.
+"""USD-M accounting for one account: positions (one-way: one per symbol; hedge mode: a LONG and a
+SHORT per symbol, keyed `symbol:LONG` / `symbol:SHORT`), margin, fees, funding, liquidation.
 
 Pure state and arithmetic; no I/O. Every amount is a Decimal. Wallet movements (commission,
 funding, realized P&L, clearance fees) are rounded to 8 decimals, as Binance books them, and each
@@ -27,6 +28,7 @@ from simulator.futures.margin import (
     book,
     initial_margin,
     liquidation_price,
+    position_key,
     unrealized_pnl,
 )
 from simulator.futures.symbols import MAKER_FEE_RATE, TAKER_FEE_RATE, FuturesSymbol
@@ -42,6 +44,7 @@ class FuturesAccount:
     settings: dict[str, SymbolSettings] = field(default_factory=dict)
     incomes: list[IncomeEntry] = field(default_factory=list)
     next_tran_id: int = 1
+    dual_side: bool = False  # hedge mode (POST /fapi/v1/positionSide/dual)
 
     # --- wallet ---
 
@@ -68,17 +71,30 @@ class FuturesAccount:
     def settings_for(self, symbol: str) -> SymbolSettings:
         return self.settings.setdefault(symbol, SymbolSettings())
 
-    def position(self, symbol: str) -> Position:
-        return self.positions.setdefault(symbol, Position(symbol))
+    def position(self, symbol: str, side: str = "BOTH") -> Position:
+        key = position_key(symbol, side)
+        found = self.positions.get(key)
+        if found is None:
+            found = self.positions[key] = Position(symbol, position_side=side)
+        return found
+
+    def positions_of(self, symbol: str) -> list[Position]:
+        """The symbol's positions in the current mode: BOTH, or LONG and SHORT."""
+        sides = ("LONG", "SHORT") if self.dual_side else ("BOTH",)
+        return [self.position(symbol, side) for side in sides]
+
+    def net_amount(self, symbol: str) -> Decimal:
+        return sum((p.amount for p in self.positions.values() if p.symbol == symbol), ZERO)
 
     def set_leverage(self, symbol: str, leverage: int, mark_price: Decimal) -> SymbolSettings:
         spec = self.specs[symbol]
         if not 1 <= leverage <= spec.brackets.max_leverage:
             raise errors.invalid_leverage(leverage)
         settings = self.settings_for(symbol)
-        position = self.position(symbol)
-        if position.amount != 0:
-            if abs(position.amount * mark_price) > spec.brackets.max_notional_at(leverage):
+        largest = max((abs(p.amount) for p in self.positions.values() if p.symbol == symbol),
+                      default=ZERO)  # fmt: skip
+        if largest != 0:
+            if largest * mark_price > spec.brackets.max_notional_at(leverage):
                 raise errors.max_position_at_leverage()
             if settings.margin_type is MarginType.ISOLATED and leverage < settings.leverage:
                 raise ApiError(
@@ -95,15 +111,15 @@ class FuturesAccount:
             raise ApiError(-4046, "No need to change margin type.")
         if has_open_orders:
             raise ApiError(-4047, "Margin type cannot be changed if there exists open orders.")
-        if self.position(symbol).amount != 0:
+        if any(p.amount != 0 for p in self.positions.values() if p.symbol == symbol):
             raise ApiError(-4048, "Margin type cannot be changed if there exists position.")
         settings.margin_type = margin_type
 
     # --- valuation ---
 
-    def view(self, symbol: str, marks: Mapping[str, Decimal]) -> PositionView:
+    def view(self, symbol: str, marks: Mapping[str, Decimal], side: str = "BOTH") -> PositionView:
         spec = self.specs[symbol]
-        position = self.position(symbol)
+        position = self.position(symbol, side)
         settings = self.settings_for(symbol)
         mark = marks[symbol]
         notional = position.amount * mark
@@ -115,16 +131,19 @@ class FuturesAccount:
             unrealized_pnl=unrealized_pnl(position.amount, position.entry_price, mark),
             initial_margin=initial_margin(notional, settings.leverage),
             maint_margin=spec.brackets.maintenance_margin(notional) if position.amount else ZERO,
-            liquidation_price=self.liquidation_price(symbol, marks),
+            liquidation_price=self.liquidation_price(position.key, marks),
             max_notional=spec.brackets.max_notional_at(settings.leverage),
         )
 
     def open_symbols(self) -> list[str]:
-        return [s for s, p in self.positions.items() if p.amount != 0]
+        """Keys of the open positions (the symbol, or symbol:LONG / symbol:SHORT)."""
+        return [k for k, p in self.positions.items() if p.amount != 0]
 
     def cross_symbols(self) -> list[str]:
         return [
-            s for s in self.open_symbols() if self.settings_for(s).margin_type is MarginType.CROSSED
+            k
+            for k in self.open_symbols()
+            if self.settings_for(self.positions[k].symbol).margin_type is MarginType.CROSSED
         ]
 
     def cross_totals(
@@ -133,24 +152,29 @@ class FuturesAccount:
         """(Σ unrealized P&L, Σ maintenance margin) over cross positions, except `exclude`."""
         upnl = ZERO
         maint = ZERO
-        for symbol in self.cross_symbols():
-            if symbol == exclude:
+        for key in self.cross_symbols():
+            if key == exclude:
                 continue
-            position = self.positions[symbol]
-            upnl += unrealized_pnl(position.amount, position.entry_price, marks[symbol])
-            maint += self.specs[symbol].brackets.maintenance_margin(position.amount * marks[symbol])
+            position = self.positions[key]
+            mark = marks[position.symbol]
+            upnl += unrealized_pnl(position.amount, position.entry_price, mark)
+            brackets = self.specs[position.symbol].brackets
+            maint += brackets.maintenance_margin(position.amount * mark)
         return upnl, maint
 
-    def liquidation_price(self, symbol: str, marks: Mapping[str, Decimal]) -> Decimal:
-        position = self.position(symbol)
-        if position.amount == 0:
+    def liquidation_price(self, key: str, marks: Mapping[str, Decimal]) -> Decimal:
+        """The liquidation price of the position at `key` (a hedge-mode side is priced as its
+        own position, the opposite side counted among the other cross positions)."""
+        position = self.positions.get(key)
+        if position is None or position.amount == 0:
             return ZERO
+        symbol = position.symbol
         spec = self.specs[symbol]
         if self.settings_for(symbol).margin_type is MarginType.ISOLATED:
             return liquidation_price(
                 position.amount, position.entry_price, position.isolated_wallet, spec
             )
-        others_upnl, others_maint = self.cross_totals(marks, exclude=symbol)
+        others_upnl, others_maint = self.cross_totals(marks, exclude=key)
         return liquidation_price(
             position.amount,
             position.entry_price,
@@ -166,9 +190,10 @@ class FuturesAccount:
 
     def cross_initial_margin(self, marks: Mapping[str, Decimal]) -> Decimal:
         total = ZERO
-        for symbol in self.cross_symbols():
-            notional = self.positions[symbol].amount * marks[symbol]
-            total += initial_margin(notional, self.settings_for(symbol).leverage)
+        for key in self.cross_symbols():
+            position = self.positions[key]
+            notional = position.amount * marks[position.symbol]
+            total += initial_margin(notional, self.settings_for(position.symbol).leverage)
         return total
 
     def available_balance(
@@ -184,7 +209,7 @@ class FuturesAccount:
 
     def apply_fill(self, fill: Fill) -> FillOutcome:
         """Apply one execution: entry price on adds, realized P&L on reductions, commission."""
-        position = self.position(fill.symbol)
+        position = self.position(fill.symbol, fill.position_side)
         signed = fill.qty if fill.side == "BUY" else -fill.qty
         realized = ZERO
         if position.amount != 0 and (position.amount > 0) != (signed > 0):
@@ -235,9 +260,10 @@ class FuturesAccount:
 
     # --- funding ---
 
-    def apply_funding(self, symbol: str, mark: Decimal, rate: Decimal, time: int) -> Decimal:
+    def apply_funding(self, key: str, mark: Decimal, rate: Decimal, time: int) -> Decimal:
         """Charge or pay one funding period; longs pay shorts when the rate is positive."""
-        position = self.position(symbol)
+        position = self.positions[key]
+        symbol = position.symbol
         if position.amount == 0:
             return ZERO
         income = book(-position.amount * mark * rate)
@@ -250,8 +276,9 @@ class FuturesAccount:
 
     # --- liquidation ---
 
-    def isolated_breached(self, symbol: str, mark: Decimal) -> bool:
-        position = self.position(symbol)
+    def isolated_breached(self, key: str, mark: Decimal) -> bool:
+        position = self.positions[key]
+        symbol = position.symbol
         if position.amount == 0:
             return False
         if self.settings_for(symbol).margin_type is not MarginType.ISOLATED:
@@ -268,20 +295,23 @@ class FuturesAccount:
         upnl, maint = self.cross_totals(marks)
         return self.cross_wallet + upnl <= maint
 
-    def liquidate(self, symbol: str, marks: Mapping[str, Decimal], time: int) -> LiquidationFill:
+    def liquidate(self, key: str, marks: Mapping[str, Decimal], time: int) -> LiquidationFill:
         """Close the whole position at its liquidation price and charge the clearance fee.
 
         The fill is a taker trade at the formula's price. What is left of the position's
         maintenance margin goes to the insurance fund as the clearance fee, capped at the
         symbol's `liquidationFee` rate of the notional (income type INSURANCE_CLEAR).
         """
-        position = self.position(symbol)
+        position = self.positions[key]
+        symbol = position.symbol
         spec = self.specs[symbol]
-        price = self.liquidation_price(symbol, marks)
+        price = self.liquidation_price(key, marks)
         qty = abs(position.amount)
         side = "SELL" if position.amount > 0 else "BUY"
         remaining_maint = spec.brackets.maintenance_margin(qty * price)
-        outcome = self.apply_fill(Fill(symbol, side, qty, price, is_maker=False, time=time))
+        outcome = self.apply_fill(
+            Fill(symbol, side, qty, price, False, time, position_side=position.position_side)
+        )
         fee_cap = book(qty * price * spec.liquidation_fee)
         # An isolated close has just released the isolated wallet into the cross wallet.
         clearance = max(ZERO, min(fee_cap, book(remaining_maint), self.cross_wallet))
@@ -299,9 +329,11 @@ class FuturesAccount:
         return {
             "cross_wallet": str(self.cross_wallet),
             "next_tran_id": self.next_tran_id,
+            "dual_side": self.dual_side,
             "positions": [
                 {
                     "symbol": p.symbol,
+                    "position_side": p.position_side,
                     "amount": str(p.amount),
                     "entry_price": str(p.entry_price),
                     "isolated_wallet": str(p.isolated_wallet),
@@ -324,15 +356,18 @@ class FuturesAccount:
     def from_state(cls, specs: Mapping[str, FuturesSymbol], state: dict) -> FuturesAccount:
         account = cls(specs, cross_wallet=Decimal(state["cross_wallet"]))
         account.next_tran_id = state["next_tran_id"]
+        account.dual_side = bool(state.get("dual_side", False))
         for row in state["positions"]:
-            account.positions[row["symbol"]] = Position(
+            position = Position(
                 row["symbol"],
                 Decimal(row["amount"]),
                 Decimal(row["entry_price"]),
                 Decimal(row["isolated_wallet"]),
                 Decimal(row["accumulated_realized"]),
                 row["update_time"],
+                row.get("position_side", "BOTH"),
             )
+            account.positions[position.key] = position
         for symbol, row in state["settings"].items():
             account.settings[symbol] = SymbolSettings(
                 row["leverage"], MarginType(row["margin_type"])

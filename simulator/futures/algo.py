@@ -73,8 +73,9 @@ class AlgoOrders:
         if order_type not in CONDITIONAL_TYPES:
             raise ApiError(-1116, "Invalid orderType.")
         side = side_of(params)
-        check_position_side(params)
+        position_side = check_position_side(params, state.account.dual_side)
         algo = self._new_algo(params, spec, side, order_type)
+        algo.position_side = position_side
         if would_trigger_now(algo, state.mark_price(symbol)):
             raise ApiError(-2021, "Order would immediately trigger.")
         if sum(1 for a in state.algo_orders.values() if a.is_open and a.symbol == symbol) >= (
@@ -155,7 +156,7 @@ class AlgoOrders:
     def _fire(self, algo: AlgoOrder) -> None:
         state = self.state
         algo.trigger_time = algo.update_time = state.now_ms
-        position = state.account.position(algo.symbol).amount
+        position = state.account.position(algo.symbol, algo.position_side).amount
         qty = algo.qty
         if algo.close_position:
             qty = abs(position) if reduces(algo.side, position) else ZERO
@@ -179,10 +180,16 @@ class AlgoOrders:
         return Order(
             self.state.order_id(), f"{algo.client_algo_id}"[:36], algo.symbol, algo.side,
             "MARKET" if is_market else "LIMIT", algo.time_in_force if not is_market else "GTC",
-            qty, algo.price, algo.reduce_only or algo.close_position, self.state.now_ms,
+            qty, algo.price, self._reduce_only(algo), self.state.now_ms,
             orig_type=algo.order_type, close_position=algo.close_position,
             stop_price=algo.trigger_price, working_type=algo.working_type,
+            position_side=algo.position_side,
         )  # fmt: skip
+
+    @staticmethod
+    def _reduce_only(algo: AlgoOrder) -> bool:
+        """One-way mode: as asked (closePosition implies it); hedge mode: by its side."""
+        return (algo.reduce_only or algo.close_position) and algo.position_side == "BOTH"
 
     def finish_for(self, order: Order) -> None:
         """A fill of the plain order a triggered algo order placed finishes that algo order."""

@@ -23,13 +23,14 @@ class Bracket:
     cum: Decimal
 
     def to_wire(self) -> dict:
+        """As Binance sends it: every field a JSON number."""
         return {
             "bracket": self.bracket,
             "initialLeverage": self.initial_leverage,
-            "notionalCap": plain(self.notional_cap),
-            "notionalFloor": plain(self.notional_floor),
-            "maintMarginRatio": plain(self.maint_margin_ratio),
-            "cum": plain(self.cum),
+            "notionalCap": number(self.notional_cap),
+            "notionalFloor": number(self.notional_floor),
+            "maintMarginRatio": number(self.maint_margin_ratio),
+            "cum": number(self.cum),
         }
 
 
@@ -58,6 +59,11 @@ class BracketTable:
     def maintenance_margin(self, notional: Decimal) -> Decimal:
         tier = self.for_notional(notional)
         return abs(notional) * tier.maint_margin_ratio - tier.cum
+
+
+def number(value: Decimal) -> int | float:
+    """A JSON number: an int when whole, else the float of its shortest decimal text."""
+    return int(value) if value == value.to_integral_value() else float(plain(value))
 
 
 def plain(value: Decimal) -> str:

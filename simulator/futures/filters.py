@@ -21,9 +21,24 @@ def side_of(params: Params) -> str:
     return side
 
 
-def check_position_side(params: Params) -> None:
-    if params.text("positionSide", default="BOTH") != "BOTH":
+POSITION_SIDES = ("BOTH", "LONG", "SHORT")
+
+
+def position_side_of(params: Params, dual_side: bool) -> str:
+    """`positionSide` as the account's mode wants it: BOTH (or absent) in one-way mode, LONG or
+    SHORT in hedge mode (-4061 otherwise); `reduceOnly` cannot be sent in hedge mode."""
+    side = params.text("positionSide", default="BOTH") or "BOTH"
+    if side not in POSITION_SIDES:
+        raise ApiError(-4060, "Invalid position side.")
+    if (side != "BOTH") != dual_side:
         raise ApiError(-4061, "Order's position side does not match user's setting.")
+    if dual_side and params.has("reduceOnly"):
+        raise ApiError(-1106, "Parameter 'reduceonly' sent when not required.")
+    return side
+
+
+def check_position_side(params: Params, dual_side: bool = False) -> str:
+    return position_side_of(params, dual_side)
 
 
 def check_price(spec: FuturesSymbol, price: Decimal, stop: bool = False) -> None:

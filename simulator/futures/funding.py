@@ -33,11 +33,12 @@ class Funding:
         """Charge every open position for the funding time that is now."""
         state = self.state
         marks = state.marks()
-        for symbol in state.account.open_symbols():
+        for key in state.account.open_symbols():
+            symbol = state.account.positions[key].symbol
             rate = self.rate_at(symbol, state.now_ms)
-            income = state.account.apply_funding(symbol, marks[symbol], rate, state.now_ms)
+            income = state.account.apply_funding(key, marks[symbol], rate, state.now_ms)
             isolated = state.account.settings_for(symbol).margin_type is MarginType.ISOLATED
-            shown = [symbol] if isolated else []
+            shown = [key] if isolated else []
             state.emit(
                 wire.account_update(
                     state.account, "FUNDING_FEE", shown, marks, state.now_ms, balance_change=income

@@ -18,35 +18,38 @@ class Liquidator:
 
     def check(self) -> None:
         account, marks = self.state.account, self.state.marks()
-        for symbol in account.open_symbols():
-            if account.isolated_breached(symbol, marks[symbol]):
-                self._liquidate(symbol)
+        for key in account.open_symbols():
+            if account.isolated_breached(key, marks[account.positions[key].symbol]):
+                self._liquidate(key)
         while account.cross_breached(self.state.marks()):
             self._liquidate(self._largest_cross())
 
     def _largest_cross(self) -> str:
         account, marks, specs = self.state.account, self.state.marks(), self.state.specs
-        return max(
-            account.cross_symbols(),
-            key=lambda s: specs[s].brackets.maintenance_margin(
-                account.positions[s].amount * marks[s]
-            ),
-        )
 
-    def _liquidate(self, symbol: str) -> None:
+        def maint(key: str) -> object:
+            position = account.positions[key]
+            notional = position.amount * marks[position.symbol]
+            return specs[position.symbol].brackets.maintenance_margin(notional)
+
+        return max(account.cross_symbols(), key=maint)  # type: ignore[arg-type]
+
+    def _liquidate(self, key: str) -> None:
         state = self.state
+        held = state.account.positions[key]
+        symbol, side = held.symbol, held.position_side
         for order in state.orders.values():
-            if order.is_open and order.symbol == symbol:
+            if order.is_open and order.symbol == symbol and order.position_side == side:
                 self.orders.finish(order, "EXPIRED", expiry_reason="5")
-        position = state.account.position(symbol).amount
+        position = held.amount
         order = Order(
             state.order_id(), f"autoclose-{state.now_ms}", symbol,
             "SELL" if position > 0 else "BUY", "LIQUIDATION", "IOC", abs(position), ZERO,
-            False, state.now_ms, orig_type="LIQUIDATION",
+            False, state.now_ms, orig_type="LIQUIDATION", position_side=side,
         )  # fmt: skip
         state.orders[order.order_id] = order
         state.emit(wire.order_trade_update(order, "NEW", state.now_ms))
-        fill = state.account.liquidate(symbol, state.marks(), state.now_ms)
+        fill = state.account.liquidate(key, state.marks(), state.now_ms)
         order.price = fill.price
         order.executed_qty = fill.qty
         order.cum_quote = fill.qty * fill.price
@@ -59,6 +62,4 @@ class Liquidator:
                 fill.outcome.realized_pnl, False, state.trade_id(),
             )
         )  # fmt: skip
-        state.emit(
-            wire.account_update(state.account, "ORDER", [symbol], state.marks(), state.now_ms)
-        )
+        state.emit(wire.account_update(state.account, "ORDER", [key], state.marks(), state.now_ms))

@@ -105,14 +105,24 @@ def liquidation_price(
     )
 
 
+def position_key(symbol: str, side: str = "BOTH") -> str:
+    """Where a position lives in the account: the symbol (one-way), or symbol:LONG / :SHORT."""
+    return symbol if side == "BOTH" else f"{symbol}:{side}"
+
+
 @dataclass
 class Position:
     symbol: str
-    amount: Decimal = ZERO
+    amount: Decimal = ZERO  # signed: a SHORT position (or a short BOTH) is negative
     entry_price: Decimal = ZERO
     isolated_wallet: Decimal = ZERO
     accumulated_realized: Decimal = ZERO
     update_time: int = 0
+    position_side: str = "BOTH"  # BOTH (one-way mode), LONG or SHORT (hedge mode)
+
+    @property
+    def key(self) -> str:
+        return position_key(self.symbol, self.position_side)
 
 
 @dataclass
@@ -155,6 +165,7 @@ class Fill:
     is_maker: bool
     time: int
     trade_id: int = 0
+    position_side: str = "BOTH"
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from decimal import Decimal
 class PricePoint:
     time_ms: int
     price: Decimal
+    volume: Decimal | None = None  # traded in the step to this point; None: a scripted price
 
 
 class PricePath:
@@ -26,16 +27,19 @@ class PricePath:
     def __init__(self, start_price: Decimal, start_ms: int) -> None:
         self._times: list[int] = [start_ms]
         self._prices: list[Decimal] = [start_price]
+        self._volumes: list[Decimal | None] = [None]
 
-    def add(self, time_ms: int, price: Decimal) -> None:
+    def add(self, time_ms: int, price: Decimal, volume: Decimal | None = None) -> None:
         if price <= 0:
             raise ValueError("price must be positive")
         index = bisect.bisect_right(self._times, time_ms)
         if index and self._times[index - 1] == time_ms:
             self._prices[index - 1] = price
+            self._volumes[index - 1] = volume
             return
         self._times.insert(index, time_ms)
         self._prices.insert(index, price)
+        self._volumes.insert(index, volume)
 
     def price_at(self, time_ms: int) -> Decimal:
         index = bisect.bisect_right(self._times, time_ms)
@@ -45,13 +49,16 @@ class PricePath:
         """Points with after_ms < time <= until_ms, in time order."""
         lo = bisect.bisect_right(self._times, after_ms)
         hi = bisect.bisect_right(self._times, until_ms)
-        return [PricePoint(self._times[i], self._prices[i]) for i in range(lo, hi)]
+        return [
+            PricePoint(self._times[i], self._prices[i], self._volumes[i]) for i in range(lo, hi)
+        ]
 
     def forget_before(self, time_ms: int) -> None:
         """Drop the points before the one in force at `time_ms` (they are history)."""
         keep_from = max(bisect.bisect_right(self._times, time_ms) - 1, 0)
         del self._times[:keep_from]
         del self._prices[:keep_from]
+        del self._volumes[:keep_from]
 
 
 class MarkPrices:
@@ -64,11 +71,14 @@ class MarkPrices:
     def price_at(self, symbol: str, time_ms: int) -> Decimal:
         return self.paths[symbol].price_at(time_ms)
 
-    def follow(self, symbol: str, time_ms: int, price: Decimal) -> bool:
-        """A point of the shared market's path; ignored for a scripted symbol."""
+    def follow(
+        self, symbol: str, time_ms: int, price: Decimal, volume: Decimal | None = None
+    ) -> bool:
+        """A point of the shared market's path (with the volume traded in its step); ignored
+        for a scripted symbol."""
         if symbol not in self.paths or symbol in self.scripted:
             return False
-        self.paths[symbol].add(time_ms, price)
+        self.paths[symbol].add(time_ms, price, volume)
         return True
 
     def set_price(self, symbol: str, time_ms: int, price: Decimal) -> None:

@@ -48,10 +48,15 @@ class Order:
     cum_quote: Decimal = ZERO
     update_time: int = 0
     realized_pnl: Decimal = ZERO
+    position_side: str = "BOTH"
 
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.qty - self.executed_qty
 
     @property
     def avg_price(self) -> Decimal:
@@ -74,7 +79,7 @@ class Order:
             "reduceOnly": self.reduce_only,
             "closePosition": self.close_position,
             "side": self.side,
-            "positionSide": "BOTH",
+            "positionSide": self.position_side,
             "stopPrice": fmt(self.stop_price),
             "workingType": self.working_type,
             "priceProtect": False,
@@ -112,6 +117,7 @@ class AlgoOrder:
     actual_qty: Decimal = ZERO
     extreme: Decimal | None = None
     activated: bool = field(default=False)
+    position_side: str = "BOTH"
 
     @property
     def is_open(self) -> bool:
@@ -126,7 +132,7 @@ class AlgoOrder:
             "type": self.order_type,
             "symbol": self.symbol,
             "side": self.side,
-            "positionSide": "BOTH",
+            "positionSide": self.position_side,
             "timeInForce": self.time_in_force,
             "quantity": fmt(self.qty),
             "algoStatus": self.status,
@@ -163,7 +169,7 @@ class AlgoOrder:
             "o": self.order_type,
             "s": self.symbol,
             "S": self.side,
-            "ps": "BOTH",
+            "ps": self.position_side,
             "f": self.time_in_force,
             "q": fmt(self.qty),
             "X": self.status,

@@ -1,30 +1,28 @@
-"""USD-M plain orders (LIMIT, MARKET): placing with Binance's checks, filling on the mark price
-path, cancelling, and the account's trade list.
-
-A marketable order fills at once at the mark price (taker); a resting LIMIT fills at its price
-(maker) when the path crosses it. Every state change is an ORDER_TRADE_UPDATE event.
+"""USD-M plain orders (LIMIT, MARKET): placing with Binance's checks (one-way or hedge mode),
+cancelling, querying, and the account's trade list. How they execute (the book, resting fills
+against traded volume) is futures/execution.py. Every state change is an ORDER_TRADE_UPDATE.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from decimal import Decimal
 
 from simulator.core import errors
 from simulator.core.errors import ApiError
 from simulator.core.params import Params
 from simulator.futures import wire
+from simulator.futures.execution import OrderExecution, is_reduce_only, reduces
 from simulator.futures.filters import (
     check_client_id,
     check_min_notional,
     check_percent_price,
-    check_position_side,
     check_price,
     check_quantity,
+    position_side_of,
     side_of,
 )
-from simulator.futures.margin import ZERO, Fill, FillOutcome
+from simulator.futures.margin import ZERO
 from simulator.futures.order_types import CONDITIONAL_TYPES, PLAIN_TYPES, TIME_IN_FORCE, Order
 from simulator.futures.state import TradingState
 from simulator.futures.symbols import FuturesSymbol
@@ -34,21 +32,18 @@ def signed(side: str) -> Decimal:
     return Decimal(1) if side == "BUY" else Decimal(-1)
 
 
-def reduces(side: str, position: Decimal) -> bool:
-    return (position > 0 and side == "SELL") or (position < 0 and side == "BUY")
-
-
 def increasing_qty(side: str, qty: Decimal, position: Decimal) -> Decimal:
     if reduces(side, position):
         return max(ZERO, qty - abs(position))
     return qty
 
 
-class PlainOrders:
+__all__ = ["PlainOrders", "increasing_qty", "reduces"]
+
+
+class PlainOrders(OrderExecution):
     def __init__(self, state: TradingState) -> None:
-        self.state = state
-        # called after every fill; the algo orders finish the one that fired it
-        self.after_fill: Callable[[Order], None] = lambda order: None
+        super().__init__(state)
 
     # ---- placing ------------------------------------------------------------------------
     def place(self, params: Params) -> dict:
@@ -59,10 +54,7 @@ class PlainOrders:
             raise errors.stop_order_switch_algo()
         if order_type not in PLAIN_TYPES:
             raise ApiError(-1116, "Invalid orderType.")
-        side = side_of(params)
-        check_position_side(params)
-        order = self._new_order(params, self.state.specs[symbol], side, order_type)
-        self._check_engine_rules(order)
+        order = self.check(params, symbol, order_type)
         self.state.orders[order.order_id] = order
         ack = order.to_wire()
         self.state.emit(wire.order_trade_update(order, "NEW", self.state.now_ms))
@@ -71,12 +63,34 @@ class PlainOrders:
             return order.to_wire()
         return ack
 
+    def check(self, params: Params, symbol: str, order_type: str) -> Order:
+        """The order `params` ask for, through every check, not yet placed."""
+        side = side_of(params)
+        position_side = position_side_of(params, self.state.account.dual_side)
+        order = self._new_order(params, self.state.specs[symbol], side, order_type)
+        order.position_side = position_side
+        self._check_engine_rules(order)
+        return order
+
+    def test(self, params: Params) -> dict:
+        """POST /fapi/v1/order/test: every check of a new order; nothing placed, no id used."""
+        symbol = params.symbol(self.state.specs)
+        assert symbol is not None
+        order_type = params.required_text("type")
+        if order_type not in PLAIN_TYPES:
+            raise ApiError(-1116, "Invalid orderType.")
+        next_id = self.state.next_order_id
+        try:
+            return self.check(params, symbol, order_type).to_wire()
+        finally:
+            self.state.next_order_id = next_id
+
     def _new_order(self, params: Params, spec: FuturesSymbol, side: str, order_type: str) -> Order:
         qty = params.required_decimal("quantity")
         check_quantity(spec, qty, is_market=order_type == "MARKET")
         reduce_only = params.flag("reduceOnly")
         tif, price = self._limit_fields(params, spec, side, order_type)
-        if not reduce_only:
+        if not reduce_only and not _closes(params, side):
             notional_price = price if order_type == "LIMIT" else self.state.mark_price(spec.symbol)
             check_min_notional(spec, qty, notional_price)
         client_id = params.text("newClientOrderId") or f"sim-{secrets.token_hex(8)}"
@@ -105,9 +119,11 @@ class PlainOrders:
         return tif, price
 
     def _check_engine_rules(self, order: Order) -> None:
-        position = self.state.account.position(order.symbol).amount
-        if order.reduce_only and not reduces(order.side, position):
+        position = self.position_amount(order)
+        if is_reduce_only(order) and not reduces(order.side, position):
             raise errors.reduce_only_rejected()
+        if order.position_side != "BOTH" and is_reduce_only(order) and order.qty > abs(position):
+            raise errors.reduce_only_rejected()  # hedge mode: a close larger than its side
         increasing = increasing_qty(order.side, order.qty, position)
         if increasing == 0:
             return
@@ -118,7 +134,7 @@ class PlainOrders:
                 "Due to the order could not be executed as maker, the Post Only order will be "
                 "rejected.",
             )
-        if order.time_in_force == "FOK" and not self.marketable(order):
+        if order.time_in_force == "FOK" and self.fillable_now(order) < order.qty:
             raise ApiError(
                 -5021,
                 "Due to the order could not be filled immediately, the FOK order has been "
@@ -146,7 +162,10 @@ class PlainOrders:
             (
                 o.qty - o.executed_qty
                 for o in self.state.orders.values()
-                if o.is_open and o.symbol == order.symbol and o.side == order.side
+                if o.is_open
+                and o.symbol == order.symbol
+                and o.side == order.side
+                and o.position_side == order.position_side
             ),
             ZERO,
         )
@@ -158,91 +177,10 @@ class PlainOrders:
         for order in self.state.orders.values():
             if not order.is_open or order.order_type != "LIMIT":
                 continue
-            position = account.position(order.symbol).amount
+            position = account.position(order.symbol, order.position_side).amount
             increasing = increasing_qty(order.side, order.qty - order.executed_qty, position)
             total += increasing * order.price / Decimal(account.settings_for(order.symbol).leverage)
         return total
-
-    # ---- execution ----------------------------------------------------------------------
-    def marketable(self, order: Order) -> bool:
-        if order.order_type == "MARKET":
-            return True
-        last = self.state.mark_price(order.symbol)
-        return last <= order.price if order.side == "BUY" else last >= order.price
-
-    def execute_new(self, order: Order) -> None:
-        if self.marketable(order):
-            self._fill(order, self.state.mark_price(order.symbol), is_maker=False)
-        elif order.time_in_force == "IOC":
-            self.finish(order, "EXPIRED", expiry_reason="2")
-
-    def match_resting(self, symbol: str, price: Decimal) -> None:
-        for order in sorted(self.state.orders.values(), key=lambda o: o.order_id):
-            if not order.is_open or order.symbol != symbol or order.order_type != "LIMIT":
-                continue
-            crossed = price <= order.price if order.side == "BUY" else price >= order.price
-            if crossed:
-                self._fill(order, order.price, is_maker=True)
-
-    def _fill(self, order: Order, price: Decimal, is_maker: bool) -> None:
-        state = self.state
-        position = state.account.position(order.symbol).amount
-        qty = order.qty - order.executed_qty
-        if order.reduce_only:
-            if not reduces(order.side, position):
-                self.finish(order, "EXPIRED", expiry_reason="4")
-                return
-            qty = min(qty, abs(position))
-        trade_id = state.trade_id()
-        outcome = state.account.apply_fill(
-            Fill(order.symbol, order.side, qty, price, is_maker, state.now_ms, trade_id)
-        )
-        order.executed_qty += qty
-        order.cum_quote += qty * price
-        order.realized_pnl += outcome.realized_pnl
-        self._record_trade(order, trade_id, qty, price, outcome, is_maker)
-        order.status = "FILLED" if order.executed_qty == order.qty else "PARTIALLY_FILLED"
-        order.update_time = state.now_ms
-        state.emit(
-            wire.order_trade_update(
-                order, "TRADE", state.now_ms, qty, price, outcome.commission,
-                outcome.realized_pnl, is_maker, trade_id,
-            )
-        )  # fmt: skip
-        if order.status == "PARTIALLY_FILLED":  # reduce-only remainder beyond the position
-            self.finish(order, "EXPIRED", expiry_reason="4")
-        state.emit(
-            wire.account_update(state.account, "ORDER", [order.symbol], state.marks(), state.now_ms)
-        )
-        self.after_fill(order)
-
-    def _record_trade(
-        self,
-        order: Order,
-        trade_id: int,
-        qty: Decimal,
-        price: Decimal,
-        outcome: FillOutcome,
-        maker: bool,
-    ) -> None:
-        self.state.trades.append({
-            "symbol": order.symbol, "id": trade_id, "orderId": order.order_id,
-            "side": order.side, "price": f"{price:f}", "qty": f"{qty:f}",
-            "realizedPnl": f"{outcome.realized_pnl:f}", "quoteQty": f"{qty * price:f}",
-            "commission": f"{outcome.commission:f}", "commissionAsset": "USDT",
-            "time": self.state.now_ms, "positionSide": "BOTH", "buyer": order.side == "BUY",
-            "maker": maker,
-        })  # fmt: skip
-
-    def finish(self, order: Order, status: str, expiry_reason: str = "0") -> None:
-        order.status = status
-        order.update_time = self.state.now_ms
-        execution = "CANCELED" if status == "CANCELED" else "EXPIRED"
-        self.state.emit(
-            wire.order_trade_update(
-                order, execution, self.state.now_ms, expiry_reason=expiry_reason
-            )
-        )
 
     # ---- cancel and query ---------------------------------------------------------------
     def find(self, params: Params) -> Order:
@@ -291,3 +229,8 @@ class PlainOrders:
             and (from_id is None or t["id"] >= from_id)
         ]  # fmt: skip
         return rows[:limit]
+
+
+def _closes(params: Params, side: str) -> bool:
+    """Hedge mode: a SELL on LONG or a BUY on SHORT (no minimum notional, as reduce-only)."""
+    return (params.text("positionSide"), side) in (("LONG", "SELL"), ("SHORT", "BUY"))

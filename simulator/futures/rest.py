@@ -9,8 +9,14 @@ from simulator.core.errors import ApiError
 from simulator.core.params import Params
 from simulator.core.ratelimit import RateLimiter
 from simulator.feeds.market import Market
+from simulator.feeds.orderbook import BookSet
 from simulator.futures import market_data
+from simulator.futures.coin_m import CoinMRest
 from simulator.futures.matching import FuturesMatchingEngine
+from simulator.futures.rest_account import FuturesAccountRest
+from simulator.futures.rest_market import FuturesMarketRest
+from simulator.futures.rest_orders import FuturesOrderRest
+from simulator.futures.tape import FuturesTape
 
 SIGNED, KEYED = "SIGNED", "API_KEY"
 MAX_KLINES = 1500
@@ -19,10 +25,19 @@ MAX_KLINES = 1500
 class FuturesRest:
     """Handlers bound to one matching engine; each takes a Call and returns Binance's JSON."""
 
-    def __init__(self, engine: FuturesMatchingEngine, market: Market, limiter: RateLimiter) -> None:
+    def __init__(
+        self,
+        engine: FuturesMatchingEngine,
+        market: Market,
+        limiter: RateLimiter,
+        books: BookSet,
+        tape: FuturesTape,
+    ) -> None:
         self.engine = engine
         self.market = market
         self.limiter = limiter
+        self.books = books
+        self.tape = tape
 
     def routes(self) -> list[Route]:
         v1, v2, v3 = "/fapi/v1", "/fapi/v2", "/fapi/v3"
@@ -44,7 +59,6 @@ class FuturesRest:
             Route("DELETE", f"{v1}/algoOrder", self.cancel_algo, 1, SIGNED),
             Route("GET", f"{v1}/openAlgoOrders", self.open_algos, 1, SIGNED),
             Route("GET", f"{v2}/account", self.account, 5, SIGNED),
-            Route("GET", f"{v3}/account", self.account, 5, SIGNED),
             Route("GET", f"{v3}/balance", self.balance, 5, SIGNED),
             Route("GET", f"{v2}/balance", self.balance, 5, SIGNED),
             Route("GET", f"{v3}/positionRisk", self.position_risk, 5, SIGNED),
@@ -56,6 +70,10 @@ class FuturesRest:
             Route("POST", f"{v1}/listenKey", self.listen_key_new, 1, KEYED),
             Route("PUT", f"{v1}/listenKey", self.listen_key_keepalive, 1, KEYED),
             Route("DELETE", f"{v1}/listenKey", self.listen_key_close, 1, KEYED),
+            *FuturesMarketRest(self.engine, self.market, self.books, self.tape).routes(),
+            *FuturesOrderRest(self.engine).routes(),
+            *FuturesAccountRest(self.engine, self.limiter).routes(),
+            *CoinMRest(self.limiter).routes(),
         ]
 
     def _symbol(self, params: Params, required: bool = False) -> str | None:
@@ -122,17 +140,18 @@ class FuturesRest:
         return [market_data.ticker_row(self.market, s) for s in self.engine.specs]
 
     def brackets(self, call: Call) -> object:
+        """All symbols' brackets as a list; with `symbol`, that symbol's object alone."""
         symbol = self._symbol(call.params)
-        wanted = [symbol] if symbol else list(self.engine.specs)
         specs = self.engine.specs
-        return [
+        rows = [
             {
                 "symbol": s,
                 "notionalCoef": 1.0,
                 "brackets": [b.to_wire() for b in specs[s].brackets.brackets],
             }
-            for s in wanted
+            for s in ([symbol] if symbol else list(specs))
         ]
+        return rows[0] if symbol else rows
 
     # ---- trading ----------------------------------------------------------------------
     def new_order(self, call: Call) -> object:

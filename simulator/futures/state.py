@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from simulator.futures.accounts import FuturesAccount
 from simulator.futures.marks import MarkPrices
@@ -13,6 +14,16 @@ from simulator.futures.order_types import AlgoOrder, Order
 from simulator.futures.symbols import FuturesSymbol
 
 Listener = Callable[[dict], None]
+# (symbol, price, qty, is_buyer_maker, time_ms): a fill of the account, for the public tape
+TradeListener = Callable[[str, Decimal, Decimal, bool, int], None]
+
+
+def no_book(symbol: str) -> Any:
+    return None
+
+
+def no_tape(symbol: str, price: Decimal, qty: Decimal, buyer_maker: bool, time_ms: int) -> None:
+    return None
 
 
 @dataclass
@@ -27,6 +38,10 @@ class TradingState:
     next_order_id: int = 1
     next_trade_id: int = 1
     listener: Listener | None = None
+    # the perpetual's order book (simulator.feeds.orderbook.OrderBook) takers walk; None: the
+    # mark price is the market (a scripted symbol, or an engine without books)
+    book_for: Callable[[str], Any] = no_book
+    on_trade: TradeListener = no_tape
 
     def mark_price(self, symbol: str) -> Decimal:
         return self.prices.price_at(symbol, self.now_ms)

@@ -5,8 +5,9 @@ Market payloads come from the shared market (klines, 24 h ticker) and the matchi
 price); `run` sends them on Binance's cadence (klines every 250 ms, ticker and markPrice@1s every
 second, markPrice every 3 s), and a kline stream sends each bar that closed since its last send
 (up to 10) once more with `x: true` first. Binance routes kline/ticker/markPrice to `/market`
-only: `/public` accepts the names and sends nothing for them. User-data events go to the
-connections of the listen key.
+only: `/public` accepts the names and sends nothing for them. The book (depth, bookTicker, on
+`/public`) and the tape (aggTrade, trade, on `/market`) are futures/book_streams.py's. User-data
+events go to the connections of the listen key.
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ from simulator.core import errors
 from simulator.core.streams import StreamHub
 from simulator.feeds.market import Market
 from simulator.futures import market_data
+from simulator.futures.book_streams import (
+    FuturesBookStreams,
+    valid_book_stream,
+    valid_tape_stream,
+)
 from simulator.futures.matching import FuturesMatchingEngine
 
 log = logging.getLogger("simulator.futures.streams")
@@ -83,12 +89,19 @@ class FuturesStreams:
         self.engine = engine  # the venue hands in a fresh one on /_sim/reset
         self.sync = sync  # steps the shared market (and so the engine) up to now
         self._cadence: dict[str, Cadence] = {}
-        hub.validators[MARKET] = self.valid
-        hub.validators[PUBLIC] = self.valid
+        self.book_streams: FuturesBookStreams | None = None  # the venue's books and tape
+        hub.validators[MARKET] = self.valid_market
+        hub.validators[PUBLIC] = self.valid_public
         hub.validators[PRIVATE] = lambda name: False
 
     def valid(self, name: str) -> bool:
         return parse_stream(name, set(self.engine.specs)) is not None
+
+    def valid_market(self, name: str) -> bool:
+        return self.valid(name) or valid_tape_stream(name, set(self.engine.specs))
+
+    def valid_public(self, name: str) -> bool:
+        return self.valid(name) or valid_book_stream(name, set(self.engine.specs))
 
     def install(self, app: web.Application, prefix: str = "/fstream") -> None:
         for route, namespace in (("market", MARKET), ("public", PUBLIC)):
@@ -120,18 +133,27 @@ class FuturesStreams:
         self.hub.close_stream(PRIVATE, key)
 
     # ---- market data --------------------------------------------------------------------
-    async def run(self, period_s: float = 0.25) -> None:
+    async def run(self, period_s: float = 0.25, book_period_s: float = 0.1) -> None:
+        """Market streams every `period_s` (stepping the market first), the book and the tape
+        every `book_period_s` (they change on those steps and on the account's fills)."""
+        last_market = 0.0
         while True:
             try:
-                self.publish_market()
+                if time.monotonic() - last_market >= period_s:
+                    last_market = time.monotonic()
+                    self.publish_market()
+                elif self.book_streams is not None:
+                    self.book_streams.publish(self.engine.now_ms)
             except Exception:
                 log.exception("futures market streams: publishing failed")
-            await asyncio.sleep(period_s)
+            await asyncio.sleep(book_period_s)
 
     def publish_market(self) -> None:
         """Send every market stream that is due, as of the engine's current time."""
         self.sync()
         now = self.engine.now_ms
+        if self.book_streams is not None:
+            self.book_streams.publish(now)
         wall = int(time.monotonic() * 1000)
         names = self.hub.subscribed(MARKET)
         self._cadence = {n: c for n, c in self._cadence.items() if n in names}

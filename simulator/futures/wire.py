@@ -17,6 +17,11 @@ def money(value: Decimal) -> str:
     return f"{value.quantize(EIGHT):f}"
 
 
+def view_of(account: FuturesAccount, key: str, marks: Mapping[str, Decimal]) -> PositionView:
+    position = account.positions[key]
+    return account.view(position.symbol, marks, position.position_side)
+
+
 def position_risk(view: PositionView, now_ms: int) -> dict:
     """One entry of `GET /fapi/v3/positionRisk` (plus the v2 fields leverage and marginType)."""
     position = view.position
@@ -24,7 +29,7 @@ def position_risk(view: PositionView, now_ms: int) -> dict:
     isolated_margin = position.isolated_wallet + view.unrealized_pnl if isolated else ZERO
     return {
         "symbol": position.symbol,
-        "positionSide": "BOTH",
+        "positionSide": position.position_side,
         "positionAmt": fmt(position.amount),
         "entryPrice": money(position.entry_price),
         "breakEvenPrice": money(position.entry_price),
@@ -53,7 +58,7 @@ def position_risk(view: PositionView, now_ms: int) -> dict:
 def account_totals(
     account: FuturesAccount, marks: Mapping[str, Decimal], open_order_margin: Decimal
 ) -> dict[str, Decimal]:
-    views = [account.view(s, marks) for s in account.open_symbols()]
+    views = [view_of(account, k, marks) for k in account.open_symbols()]
     upnl = sum((v.unrealized_pnl for v in views), ZERO)
     position_im = sum((v.initial_margin for v in views), ZERO)
     cross_upnl, _ = account.cross_totals(marks)
@@ -93,33 +98,14 @@ def account_v2(
         "marginAvailable": True,
         "updateTime": now,
     }
-    positions = []
-    for symbol in account.specs:
-        view = account.view(symbol, marks)
-        positions.append(
-            {
-                "symbol": symbol,
-                "initialMargin": money(view.initial_margin),
-                "maintMargin": money(view.maint_margin),
-                "unrealizedProfit": money(view.unrealized_pnl),
-                "positionInitialMargin": money(view.initial_margin),
-                "openOrderInitialMargin": "0",
-                "leverage": str(view.settings.leverage),
-                "isolated": view.settings.margin_type is MarginType.ISOLATED,
-                "entryPrice": money(view.position.entry_price),
-                "breakEvenPrice": money(view.position.entry_price),
-                "maxNotional": fmt(view.max_notional),
-                "bidNotional": "0",
-                "askNotional": "0",
-                "positionSide": "BOTH",
-                "positionAmt": fmt(view.position.amount),
-                "isolatedWallet": money(view.position.isolated_wallet),
-                "notional": money(view.notional),
-                "updateTime": view.position.update_time,
-            }
-        )
+    positions = [
+        _v2_position(account.view(symbol, marks, p.position_side))
+        for symbol in account.specs
+        for p in account.positions_of(symbol)
+    ]
     return {
         "feeTier": 0,
+        "feeBurn": False,
         "canTrade": True,
         "canDeposit": True,
         "canWithdraw": True,
@@ -130,6 +116,59 @@ def account_v2(
         "assets": [asset],
         "positions": positions,
     }
+
+
+def _v2_position(view: PositionView) -> dict:
+    return {
+        "symbol": view.position.symbol,
+        "initialMargin": money(view.initial_margin),
+        "maintMargin": money(view.maint_margin),
+        "unrealizedProfit": money(view.unrealized_pnl),
+        "positionInitialMargin": money(view.initial_margin),
+        "openOrderInitialMargin": "0",
+        "leverage": str(view.settings.leverage),
+        "isolated": view.settings.margin_type is MarginType.ISOLATED,
+        "entryPrice": money(view.position.entry_price),
+        "breakEvenPrice": money(view.position.entry_price),
+        "maxNotional": fmt(view.max_notional),
+        "bidNotional": "0",
+        "askNotional": "0",
+        "positionSide": view.position.position_side,
+        "positionAmt": fmt(view.position.amount),
+        "isolatedWallet": money(view.position.isolated_wallet),
+        "notional": money(view.notional),
+        "updateTime": view.position.update_time,
+    }
+
+
+def account_v3(
+    account: FuturesAccount,
+    marks: Mapping[str, Decimal],
+    open_order_margin: Decimal,
+    now: int,
+    with_orders: set[str],
+) -> dict:
+    """`GET /fapi/v3/account`: totals, assets, and only the positions that are open or have
+    open orders, each with its isolated margin (no leverage: that is /fapi/v1/symbolConfig)."""
+    body = account_v2(account, marks, open_order_margin, now)
+    positions = []
+    for key, position in account.positions.items():
+        if position.amount == 0 and position.symbol not in with_orders:
+            continue
+        view = view_of(account, key, marks)
+        isolated = view.settings.margin_type is MarginType.ISOLATED
+        margin = position.isolated_wallet + view.unrealized_pnl if isolated else ZERO
+        positions.append({
+            "symbol": position.symbol, "positionSide": position.position_side,
+            "positionAmt": fmt(position.amount), "unrealizedProfit": money(view.unrealized_pnl),
+            "isolatedMargin": money(margin), "notional": money(view.notional),
+            "isolatedWallet": money(position.isolated_wallet),
+            "initialMargin": money(view.initial_margin), "maintMargin": money(view.maint_margin),
+            "updateTime": position.update_time,
+        })  # fmt: skip
+    totals = {k: v for k, v in body.items() if k.startswith(("total", "available", "maxW"))}
+    asset = {k: v for k, v in body["assets"][0].items() if k != "marginAvailable"}
+    return {**totals, "assets": [asset], "positions": positions}
 
 
 def balance_v3(
@@ -196,7 +235,7 @@ def order_trade_update(
             "R": order.reduce_only,
             "wt": order.working_type,
             "ot": order.orig_type or order.order_type,
-            "ps": "BOTH",
+            "ps": order.position_side,
             "cp": order.close_position,
             "rp": money(realized),
             "pP": False,
@@ -219,11 +258,11 @@ def account_update(
     balance_change: Decimal = ZERO,
 ) -> dict:
     positions = []
-    for symbol in symbols:
-        view = account.view(symbol, marks)
+    for key in symbols:
+        view = view_of(account, key, marks)
         positions.append(
             {
-                "s": symbol,
+                "s": view.position.symbol,
                 "pa": fmt(view.position.amount),
                 "ep": money(view.position.entry_price),
                 "bep": money(view.position.entry_price),
@@ -231,7 +270,7 @@ def account_update(
                 "up": money(view.unrealized_pnl),
                 "mt": view.settings.margin_type.wire,
                 "iw": money(view.position.isolated_wallet),
-                "ps": "BOTH",
+                "ps": view.position.position_side,
             }
         )
     return {

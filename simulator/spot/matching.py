@@ -1,8 +1,10 @@
 """The spot matching engine of the paper account: orders, balances, fees and user-data events.
 
-Orders never meet each other: takers walk the synthetic book (feeds/book.py) around the market's
-last price, and resting orders fill when the market's price path crosses them, limited by the
-volume traded in that step (so a large order fills over several steps). Stops trigger on the path.
+Orders never meet each other: takers walk the spot order book (feeds/orderbook.py, stepped on
+the market's price path) and remove the levels they fill from it; resting orders fill when the
+path crosses them, limited by the volume traded in that step (so a large order fills over
+several steps). Stops trigger on the path. Order lists are spot/order_lists.py's, told of their
+orders' fills and ends through `lists`.
 Everything runs on the server's one asyncio loop; nothing here blocks or locks.
 """
 
@@ -11,17 +13,21 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from simulator.core import errors
 from simulator.core.clock import Clock
 from simulator.core.errors import ApiError
-from simulator.feeds.book import SyntheticBook, floor_to
+from simulator.feeds.book import floor_to
+from simulator.feeds.orderbook import BookSet, OrderBook
 from simulator.spot import filters
 from simulator.spot.balances import Balances
+from simulator.spot.market_view import MarketLike, TickLike
 from simulator.spot.order_store import OrderStore
 from simulator.spot.orders import (
+    NO_LISTS,
     Fill,
+    ListHooks,
     Order,
     OrderRequest,
     crosses,
@@ -36,33 +42,6 @@ EIGHT_DP = Decimal("0.00000001")
 DEFAULT_FEE = Decimal("0.001")
 RESTING_TYPES = ("LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT")
 MARKET_LIKE = ("MARKET", "STOP_LOSS", "TAKE_PROFIT")
-
-
-class TickLike(Protocol):
-    symbol: str
-    time_ms: int
-    price: Decimal
-    volume: Decimal
-
-
-class MarketLike(Protocol):
-    """What the exchange needs from simulator.feeds.market.Market (the contract's subset)."""
-
-    def advance(self, now_ms: int) -> list[Any]: ...
-    def last_price(self, symbol: str) -> Decimal: ...
-    def klines(
-        self, symbol: str, interval: str, start_ms: int | None, end_ms: int | None, limit: int
-    ) -> list[Any]: ...
-    def forming_bar(self, symbol: str, interval: str) -> Any: ...
-    def closed_since(
-        self, symbol: str, interval: str, since_open: int, limit: int
-    ) -> list[Any]: ...
-    def ticker_24h(self, symbol: str) -> Any: ...
-    def recent_trades(self, symbol: str, limit: int) -> list[Any]: ...
-    def volume_per_second(self, symbol: str) -> Decimal: ...
-    def record_trade(
-        self, symbol: str, price: Decimal, qty: Decimal, is_buyer_maker: bool, time_ms: int
-    ) -> Any: ...
 
 
 def q8(value: Decimal) -> Decimal:
@@ -88,21 +67,17 @@ class SpotMatchingEngine:
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
         self.on_change: Callable[[], None] = lambda: None
         self.stats: Counter[str] = Counter()
-        self.update_ids: Counter[str] = Counter()
         self.store = OrderStore()
+        sizes = {s.symbol: (s.tick_size, s.step_size) for s in symbols.specs.values()}
+        self.books = BookSet(market, sizes, market.last_price)
+        self.lists: ListHooks = NO_LISTS
 
     # ---- market views -------------------------------------------------------------------
-    def book(self, symbol: str) -> SyntheticBook:
-        spec = self.symbols.specs[symbol]
-        return SyntheticBook(
-            last_price=self.market.last_price(symbol),
-            tick=spec.tick_size,
-            step=spec.step_size,
-            volume_per_second=self.market.volume_per_second(symbol),
-        )
+    def book(self, symbol: str) -> OrderBook:
+        return self.books.book(symbol)
 
     def book_update_id(self, symbol: str) -> int:
-        return self.update_ids[symbol]
+        return self.books.book(symbol).update_id
 
     def reference_price(self, symbol: str) -> Decimal:
         """Volume-weighted average over the last 5 minutes, as /api/v3/avgPrice serves it."""
@@ -215,7 +190,11 @@ class SpotMatchingEngine:
         qty_cap = None if quote_cap is not None else order.remaining
         if order.side == "BUY" and order.type in MARKET_LIKE and quote_cap is None:
             quote_cap = order.locked + self.balances.free_of(spec.quote)
-        legs = self.book(spec.symbol).take(order.side, qty_cap, quote_cap, limit)
+        book = self.book(spec.symbol)
+        legs = book.take(order.side, qty_cap, quote_cap, limit)
+        if legs:
+            self.lists.before_execute(order)
+            book.consume(order.side, legs)
         fills = [self._fill(order, spec, price, qty, is_maker=False) for price, qty in legs]
         if order.type in MARKET_LIKE and order.remaining > 0 and order.is_open:
             self._end(order, "EXPIRED")
@@ -267,6 +246,7 @@ class SpotMatchingEngine:
         self._report(order, "TRADE", fill)
         if order.status == "FILLED":
             self._release(order)
+            self.lists.after_filled(order)
         return fill
 
     def _pay(self, order: Order, asset: str, amount: Decimal) -> None:
@@ -289,13 +269,14 @@ class SpotMatchingEngine:
         self._release(order)
         self.stats[f"orders_{status.lower()}"] += 1
         self._report(order, status, orig_client_id=orig_client_id)
+        self.lists.after_ended(order)
 
     # ---- the price path -----------------------------------------------------------------
     def on_ticks(self, ticks: Sequence[TickLike]) -> None:
         if not ticks:
             return
+        self.books.step_symbols(t.symbol for t in ticks)
         for tick in ticks:
-            self.update_ids[tick.symbol] += 1
             if self.store.open_ids.get(tick.symbol):
                 self._trigger_stops(tick)
                 self._fill_resting(tick)
@@ -308,6 +289,7 @@ class SpotMatchingEngine:
             ):
                 continue
             spec = self.symbols.specs[order.symbol]
+            self.lists.before_execute(order)
             order.working_time = self.clock.now_ms()
             if order.type in MARKET_LIKE:
                 self._take(order, spec, limit=None, quote_cap=None)
@@ -327,6 +309,7 @@ class SpotMatchingEngine:
             qty = min(order.remaining, available)
             if qty <= 0:
                 break
+            self.lists.before_execute(order)
             self._fill(order, spec, order.price, qty, is_maker=True)
             available -= qty
 
@@ -349,7 +332,8 @@ class SpotMatchingEngine:
         ids = list(self.store.open_ids.get(symbol, []))
         if not ids:
             raise errors.unknown_order_cancel()
-        return [self.cancel(symbol, i, None, None) for i in ids]
+        # a list's other orders go with the first of them (their list ends)
+        return [self.cancel(symbol, i, None, None) for i in ids if self.store.orders[i].is_open]
 
     # ---- events -------------------------------------------------------------------------
     def _report(
@@ -387,13 +371,16 @@ class SpotMatchingEngine:
 
     # ---- persistence --------------------------------------------------------------------
     def to_state(self) -> dict[str, Any]:
-        return {"balances": self.balances.to_state(), **self.store.to_state()}
+        lists = self.lists.to_state()
+        return {"balances": self.balances.to_state(), **self.store.to_state(), "lists": lists}
 
     def load_state(self, state: dict[str, Any]) -> None:
         self.store.load_state(state)
         self.balances.load_state(state.get("balances", {}))
+        self.lists.load_state(state.get("lists", {}))
 
     def reset(self, balances: dict[str, Decimal]) -> None:
         self.store.clear()
+        self.lists.clear()
         self.balances.reset(balances)
         self.on_change()

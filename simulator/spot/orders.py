@@ -7,12 +7,12 @@ import secrets
 import string
 from dataclasses import asdict, dataclass, fields
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from simulator.spot.symbols import SymbolSpec, fmt8
 
 ZERO = Decimal(0)
-OPEN_STATUSES = ("NEW", "PARTIALLY_FILLED")
+OPEN_STATUSES = ("NEW", "PARTIALLY_FILLED")  # PENDING_NEW (an OTO's pending order) is not open
 STOP_TYPES = ("STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT")
 _ID_ALPHABET = string.ascii_letters + string.digits
 _DECIMAL_FIELDS = {
@@ -94,6 +94,7 @@ class Order:
     locked_asset: str = ""
     locked: Decimal = ZERO
     self_trade_prevention_mode: str = "EXPIRE_MAKER"
+    order_list_id: int = -1
 
     @classmethod
     def from_request(cls, req: OrderRequest, order_id: int, now: int) -> Order:
@@ -133,7 +134,7 @@ class Order:
         data: dict[str, Any] = {
             "symbol": self.symbol,
             "orderId": self.order_id,
-            "orderListId": -1,
+            "orderListId": self.order_list_id,
             "clientOrderId": self.client_order_id,
             "price": fmt8(self.price),
             "origQty": fmt8(self.orig_qty),
@@ -169,7 +170,7 @@ class Order:
         return {
             "symbol": self.symbol,
             "orderId": self.order_id,
-            "orderListId": -1,
+            "orderListId": self.order_list_id,
             "clientOrderId": self.client_order_id,
             "transactTime": transact_time,
         }
@@ -230,7 +231,7 @@ def execution_report(
         "p": fmt8(order.price),
         "P": fmt8(order.stop_price),
         "F": fmt8(ZERO),
-        "g": -1,
+        "g": order.order_list_id,
         "C": orig_client_id,
         "x": exec_type,
         "X": order.status,
@@ -262,7 +263,7 @@ def trade_row(order: Order, fill: Fill) -> dict[str, Any]:
         "symbol": order.symbol,
         "id": fill.trade_id,
         "orderId": order.order_id,
-        "orderListId": -1,
+        "orderListId": order.order_list_id,
         "price": fmt8(fill.price),
         "qty": fmt8(fill.qty),
         "quoteQty": fmt8(fill.price * fill.qty),
@@ -289,3 +290,37 @@ def fill_from_state(data: dict[str, Any]) -> Fill:
 
 def fill_to_state(fill: Fill) -> dict[str, Any]:
     return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in asdict(fill).items()}
+
+
+class ListHooks(Protocol):
+    """What the order lists (spot/order_lists.py) are told about an order of a list."""
+
+    def before_execute(self, order: Order) -> None: ...
+    def after_filled(self, order: Order) -> None: ...
+    def after_ended(self, order: Order) -> None: ...
+    def to_state(self) -> dict[str, Any]: ...
+    def load_state(self, state: dict[str, Any]) -> None: ...
+    def clear(self) -> None: ...
+
+
+class _NoLists:
+    def before_execute(self, order: Order) -> None:
+        return None
+
+    def after_filled(self, order: Order) -> None:
+        return None
+
+    def after_ended(self, order: Order) -> None:
+        return None
+
+    def to_state(self) -> dict[str, Any]:
+        return {}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        return None
+
+    def clear(self) -> None:
+        return None
+
+
+NO_LISTS = _NoLists()

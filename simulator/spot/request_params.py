@@ -100,7 +100,7 @@ def test_order_weight(params: Params) -> int:
 
 def depth_weight(params: Params) -> int:
     raw = params.values.get("limit", "")
-    limit = int(raw) if raw.isdigit() and len(raw) < 10 else 100
+    limit = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 100
     for bound, weight in ((100, 5), (500, 25), (1000, 50)):
         if limit <= bound:
             return weight
@@ -196,12 +196,12 @@ def default_resp_type(order_type: str) -> str:
 
 
 def order_id_pair(
-    params: Params, orig_name: str = "origClientOrderId"
+    params: Params, orig_name: str = "origClientOrderId", id_name: str = "orderId"
 ) -> tuple[int | None, str | None]:
-    order_id = params.integer("orderId")
+    order_id = params.integer(id_name)
     orig = client_id(params, orig_name)
     if order_id is None and orig is None:
-        raise errors.either_mandatory("orderId", orig_name)
+        raise errors.either_mandatory(id_name, orig_name)
     return order_id, orig
 
 

@@ -93,9 +93,9 @@ class SpotRest:
                     "lastPrice": fmt8(t.last_price),
                     "lastQty": fmt8(t.last_qty),
                     "bidPrice": fmt8(book.best_bid()),
-                    "bidQty": fmt8(book.unit),
+                    "bidQty": fmt8(book.best_bid_qty()),
                     "askPrice": fmt8(book.best_ask()),
-                    "askQty": fmt8(book.unit),
+                    "askQty": fmt8(book.best_ask_qty()),
                 }
             )
         else:
@@ -138,9 +138,9 @@ class SpotRest:
                 {
                     "symbol": s.symbol,
                     "bidPrice": fmt8(book.best_bid()),
-                    "bidQty": fmt8(book.unit),
+                    "bidQty": fmt8(book.best_bid_qty()),
                     "askPrice": fmt8(book.best_ask()),
-                    "askQty": fmt8(book.unit),
+                    "askQty": fmt8(book.best_ask_qty()),
                 }
             )
         return rows[0] if single else rows

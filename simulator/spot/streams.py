@@ -1,4 +1,5 @@
-"""Spot market streams: turns each step of the price path into Binance's stream payloads.
+"""Spot market streams: turns each step of the price path into Binance's kline and ticker
+payloads (the book and trade streams are spot/book_streams.py's).
 
 Only streams somebody is subscribed to are computed. Kline streams push the forming bar on every
 step and, when bars close, each closed bar (up to 10) once more with `x: true` first.
@@ -18,7 +19,7 @@ from simulator.spot.symbols import fmt8
 NAMESPACE = "spot"
 _STREAM = re.compile(
     r"^(?P<symbol>[a-z0-9]{2,20})@(?P<kind>kline_(?P<interval>[0-9]+[smhdwM])|ticker|miniTicker|"
-    r"trade|aggTrade|bookTicker|depth(?P<levels>5|10|20))(?P<speed>@100ms|@1000ms)?$"
+    r"trade|aggTrade|bookTicker|depth(?P<levels>5|10|20)?)(?P<speed>@100ms|@1000ms)?$"
 )
 
 
@@ -32,8 +33,10 @@ def parse_stream(name: str) -> tuple[str, str, str] | None:
         if match["interval"] not in INTERVALS or match["speed"]:
             return None
         return match["symbol"].upper(), "kline", match["interval"]
-    if match["speed"] and not match["levels"]:
+    if match["speed"] and not kind.startswith("depth"):
         return None
+    if kind == "depth":
+        return match["symbol"].upper(), "diff", ""
     return match["symbol"].upper(), "depth" if match["levels"] else kind, match["levels"] or ""
 
 
@@ -72,7 +75,6 @@ class SpotStreamPublisher:
         self.matching = matching
         self.market = matching.market
         self.kline_open: dict[tuple[str, str], int] = {}
-        self.last_trade_id: dict[str, int] = {}
         hub.validators[NAMESPACE] = self.valid
 
     def valid(self, name: str) -> bool:
@@ -84,46 +86,22 @@ class SpotStreamPublisher:
         if not ticked:
             return
         now = self.matching.clock.now_ms()
-        trades_cache: dict[str, list[Any]] = {}
         for name in self.hub.subscribed(NAMESPACE):
             parsed = parse_stream(name)
             if parsed is None or parsed[0] not in ticked:
                 continue
             symbol, kind, arg = parsed
-            for payload in self._payloads(symbol, kind, arg, now, trades_cache):
+            for payload in self._payloads(symbol, kind, arg, now):
                 self.hub.publish(NAMESPACE, name, payload)
 
-    def _payloads(
-        self, symbol: str, kind: str, arg: str, now: int, trades_cache: dict[str, list[Any]]
-    ) -> list[dict[str, Any]]:
+    def _payloads(self, symbol: str, kind: str, arg: str, now: int) -> list[dict[str, Any]]:
+        """Klines and tickers follow the price path; the book and the tape are
+        spot/book_streams.py's (published as they change)."""
         if kind == "kline":
             return self._klines(symbol, arg, now)
-        if kind in ("trade", "aggTrade"):
-            if symbol not in trades_cache:
-                trades_cache[symbol] = self._new_trades(symbol)
-            return [self._trade(symbol, kind, t, now) for t in trades_cache[symbol]]
         if kind in ("ticker", "miniTicker"):
             return [self._ticker(symbol, kind, now)]
-        if kind == "bookTicker":
-            book = self.matching.book(symbol)
-            return [
-                {
-                    "u": self.matching.book_update_id(symbol),
-                    "s": symbol,
-                    "b": fmt8(book.best_bid()),
-                    "B": fmt8(book.unit),
-                    "a": fmt8(book.best_ask()),
-                    "A": fmt8(book.unit),
-                }
-            ]
-        bids, asks = self.matching.book(symbol).depth(int(arg))
-        return [
-            {
-                "lastUpdateId": self.matching.book_update_id(symbol),
-                "bids": [[fmt8(lv.price), fmt8(lv.qty)] for lv in bids],
-                "asks": [[fmt8(lv.price), fmt8(lv.qty)] for lv in asks],
-            }
-        ]
+        return []
 
     def _klines(self, symbol: str, interval: str, now: int) -> list[dict[str, Any]]:
         bar = self.market.forming_bar(symbol, interval)
@@ -136,29 +114,6 @@ class SpotStreamPublisher:
         payloads = [kline_payload(symbol, interval, b, True, now) for b in closed]
         payloads.append(kline_payload(symbol, interval, bar, False, now))
         return payloads
-
-    def _new_trades(self, symbol: str) -> list[Any]:
-        trades = self.market.recent_trades(symbol, 1000)
-        last = self.last_trade_id.get(symbol)
-        if trades:
-            self.last_trade_id[symbol] = trades[-1].id
-        if last is None:
-            return trades[-1:]
-        return [t for t in trades if t.id > last]
-
-    def _trade(self, symbol: str, kind: str, trade: Any, now: int) -> dict[str, Any]:
-        base = {
-            "E": now,
-            "s": symbol,
-            "p": fmt8(trade.price),
-            "q": fmt8(trade.qty),
-            "T": trade.time_ms,
-            "m": trade.is_buyer_maker,
-            "M": True,
-        }
-        if kind == "trade":
-            return {"e": "trade", **base, "t": trade.id}
-        return {"e": "aggTrade", **base, "a": trade.id, "f": trade.id, "l": trade.id}
 
     def _ticker(self, symbol: str, kind: str, now: int) -> dict[str, Any]:
         t = self.market.ticker_24h(symbol)
@@ -184,9 +139,9 @@ class SpotStreamPublisher:
             "x": fmt8(t.prev_close_price),
             "Q": fmt8(t.last_qty),
             "b": fmt8(book.best_bid()),
-            "B": fmt8(book.unit),
+            "B": fmt8(book.best_bid_qty()),
             "a": fmt8(book.best_ask()),
-            "A": fmt8(book.unit),
+            "A": fmt8(book.best_ask_qty()),
             "O": t.open_time,
             "C": t.close_time,
             "F": t.first_id,

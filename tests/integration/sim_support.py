@@ -13,17 +13,56 @@ from binance import AsyncClient, BinanceSocketManager, Client
 from simulator.server import SimConfig, SimulatorThread, SimUrls
 
 
+def client_urls(urls: SimUrls, cls: type = Client) -> dict[str, str]:
+    """Every URL attribute python-binance's client has (production, testnet and demo alike),
+    pointed at the simulator: a test's client cannot reach a Binance host by any path."""
+    ws = urls.ws_base
+    by_prefix = (
+        ("API_", urls.api_url),
+        ("MARGIN_API_", urls.sapi_url),
+        ("FUTURES_COIN_DATA_", urls.futures_data_url),
+        ("FUTURES_COIN_", urls.dapi_url),
+        ("FUTURES_DATA_", urls.futures_data_url),
+        ("FUTURES_", urls.fapi_url),
+        ("OPTIONS_", f"{urls.base_url}/eapi"),
+        ("PAPI_", f"{urls.base_url}/papi"),
+        ("WS_API_", urls.ws_api_url),
+        ("WS_FUTURES_", f"{ws}/ws-fapi/v1"),
+        ("WEBSITE_", urls.base_url),
+    )
+    found: dict[str, str] = {}
+    for name in dir(cls):
+        if not name.endswith("_URL"):
+            continue
+        found[name] = next((url for prefix, url in by_prefix if name.startswith(prefix)), "")
+        if not found[name]:
+            raise AssertionError(f"python-binance has a URL this helper does not know: {name}")
+    return found
+
+
+def stream_urls(urls: SimUrls) -> dict[str, str]:
+    """Every URL attribute of BinanceSocketManager, pointed at the simulator (trailing '/')."""
+    by_prefix = (("STREAM_", urls.ws_url), ("FSTREAM_", urls.fstream_url))
+    found: dict[str, str] = {}
+    for name in dir(BinanceSocketManager):
+        if name.endswith("_URL"):
+            found[name] = next(
+                (url for prefix, url in by_prefix if name.startswith(prefix)),
+                f"{urls.ws_base}/dstream/",
+            )
+    return found
+
+
 def client_class(urls: SimUrls) -> type[Client]:
-    return type("SimClient", (Client,), {"API_URL": urls.api_url, "WS_API_URL": urls.ws_api_url})
+    return type("SimClient", (Client,), client_urls(urls, Client))
 
 
 def async_client_class(urls: SimUrls) -> type[AsyncClient]:
-    attrs = {"API_URL": urls.api_url, "WS_API_URL": urls.ws_api_url}
-    return type("SimAsyncClient", (AsyncClient,), attrs)
+    return type("SimAsyncClient", (AsyncClient,), client_urls(urls, AsyncClient))
 
 
 def socket_manager_class(urls: SimUrls) -> type[BinanceSocketManager]:
-    return type("SimSocketManager", (BinanceSocketManager,), {"STREAM_URL": urls.ws_url})
+    return type("SimSocketManager", (BinanceSocketManager,), stream_urls(urls))
 
 
 def synced_client(

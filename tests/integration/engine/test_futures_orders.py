@@ -159,11 +159,10 @@ def test_a_refused_order_leaves_the_leverage_as_it_was(connected_engine, sim):
 
 
 def sim_futures_client(sim):
-    from binance import Client
+    from tests.integration.sim_support import client_class
 
     # Every URL points at the simulator: a test never reaches Binance.
-    urls = {"API_URL": sim.urls.api_url, "FUTURES_URL": sim.urls.fapi_url}
-    client = type("SimFuturesClient", (Client,), urls)(sim.api_key.key, sim.api_key.secret)
+    client = client_class(sim.urls)(sim.api_key.key, sim.api_key.secret)
     client.timestamp_offset = client.futures_time()["serverTime"] - int(time.time() * 1000)
     return client
 

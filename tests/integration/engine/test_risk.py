@@ -116,8 +116,7 @@ def test_equity_equals_the_simulators_account_value_after_a_day_of_trading(
 
 def _sim_account_value(sim: SimulatorThread) -> Decimal:
     """Spot balances at last prices, plus the USD-M margin balance (wallet + unrealized)."""
-    client = synced_client(sim)
-    client.FUTURES_URL = sim.urls.fapi_url
+    client = synced_client(sim)  # every URL of it points at the simulator
     prices = {t["symbol"]: Decimal(t["price"]) for t in client.get_all_tickers()}
     value = Decimal(0)
     for b in client.get_account()["balances"]:

@@ -19,7 +19,14 @@ from binance.exceptions import BinanceAPIException
 
 from simulator.futures.funding import FUNDING_INTERVAL_MS
 from simulator.server import SimulatorThread
-from tests.integration.sim_support import advance, control, start_sim
+from tests.integration.sim_support import (
+    advance,
+    async_client_class,
+    client_class,
+    control,
+    socket_manager_class,
+    start_sim,
+)
 
 START = (int(time.time() * 1000) // FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS + 60_000
 WAIT_S = 10.0
@@ -43,13 +50,8 @@ class SimServer:
         return control(self.thread, "POST", f"/_sim/futures/{path}", body)
 
     def client(self) -> Client:
-        futures_url = self.thread.urls.fapi_url
-
-        class SimClient(Client):
-            FUTURES_URL = futures_url
-
         key = self.thread.api_key
-        client = SimClient(key.key, key.secret, ping=False)
+        client = client_class(self.thread.urls)(key.key, key.secret, ping=False)
         self.sync_time(client)
         return client
 
@@ -69,17 +71,10 @@ class SimServer:
 
     async def async_client(self) -> tuple[AsyncClient, BinanceSocketManager]:
         urls = self.thread.urls
-
-        class SimAsyncClient(AsyncClient):
-            FUTURES_URL = urls.fapi_url
-
-        class SimSocketManager(BinanceSocketManager):
-            FSTREAM_URL = urls.fstream_url
-
         key = self.thread.api_key
-        client = SimAsyncClient(key.key, key.secret)
+        client = async_client_class(urls)(key.key, key.secret)
         self.sync_time(client)
-        return client, SimSocketManager(client)
+        return client, socket_manager_class(urls)(client)
 
 
 @pytest.fixture
@@ -128,8 +123,8 @@ def test_public_market_data(sim: SimServer) -> None:
     for name in ("openPrice", "highPrice", "lowPrice", "lastPrice", "volume", "quoteVolume"):
         assert D(ticker[name]) == D(spot[name]), name
     assert ticker["count"] == spot["count"] > 0 and D(ticker["volume"]) > 0
-    brackets = client.futures_leverage_bracket(symbol="BTCUSDT")
-    assert brackets[0]["brackets"][0]["initialLeverage"] == 125
+    brackets = client.futures_leverage_bracket(symbol="BTCUSDT")  # one object, as Binance
+    assert brackets["symbol"] == "BTCUSDT" and brackets["brackets"][0]["initialLeverage"] == 125
     with pytest.raises(BinanceAPIException) as err:
         client.futures_klines(symbol="BTCUSDT", interval="7m")
     assert err.value.code == -1120

@@ -191,19 +191,24 @@ def test_insufficient_balance_is_refused_and_nothing_changes(setup):
 
 def test_ioc_fills_what_the_book_gives_up_to_the_limit_and_expires_the_rest(setup):
     exchange, _, _, events = setup
-    # the book: best ask 50000.50, 1 unit (2 s of 0.5/s) = 1 BTC, then 2 at the next level
-    order, fills = exchange.place(req(exchange, "BUY", "LIMIT", "1.5", price="50000.50", tif="IOC"))
-    assert order.status == "EXPIRED" and order.executed_qty == D("1")
-    assert [f.price for f in fills] == [D("50000.50")]
+    ask = exchange.book("BTCUSDT").levels("ask", 1)[0]  # the touch: what a limit there can take
+    qty, price = str(ask.qty + D("0.1")), str(ask.price)
+    order, fills = exchange.place(req(exchange, "BUY", "LIMIT", qty, price=price, tif="IOC"))
+    assert order.status == "EXPIRED" and order.executed_qty == ask.qty
+    assert [f.price for f in fills] == [ask.price]
     assert reports(events)[-1] == ("EXPIRED", "EXPIRED")
     assert exchange.balances.locked_of("USDT") == 0
 
 
 def test_fok_that_cannot_fill_completely_expires_without_any_fill(setup):
     exchange, _, _, _ = setup
-    order, fills = exchange.place(req(exchange, "BUY", "LIMIT", "1.5", price="50000.50", tif="FOK"))
+    ask = exchange.book("BTCUSDT").levels("ask", 1)[0]
+    more, price = str(ask.qty + D("0.001")), str(ask.price)
+    order, fills = exchange.place(req(exchange, "BUY", "LIMIT", more, price=price, tif="FOK"))
     assert order.status == "EXPIRED" and fills == [] and order.executed_qty == 0
-    order, fills = exchange.place(req(exchange, "BUY", "LIMIT", "1", price="50000.50", tif="FOK"))
+    order, fills = exchange.place(
+        req(exchange, "BUY", "LIMIT", str(ask.qty), price=price, tif="FOK")
+    )
     assert order.status == "FILLED"
 
 

@@ -1,0 +1,5 @@
+"""Client tests run with no way off this machine (tests/integration/loopback.py)."""
+
+from tests.integration.loopback import loopback_only
+
+__all__ = ["loopback_only"]
