@@ -7,6 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
+from simulator.api_restrictions import PATH as API_RESTRICTIONS
+from simulator.api_restrictions import ApiRestrictions
 from simulator.balances import Balances
 from simulator.context import SimContext
 from simulator.exchange import DEFAULT_FEE, SpotExchange
@@ -127,6 +129,7 @@ class SpotVenue:
         ep(app, "GET", "/api/v3/allOrders", rest.all_orders, weight=20, **signed)
         ep(app, "GET", "/api/v3/myTrades", rest.my_trades, weight=20, **signed)
         ep(app, "GET", "/api/v3/account", rest.account, weight=20, **signed)
+        ep(app, "GET", API_RESTRICTIONS, ApiRestrictions(ctx.clock.now_ms()), weight=1, **signed)
         app.router.add_get("/ws/{streams:.*}", ctx.hub.raw_handler(NAMESPACE))
         app.router.add_get("/stream", ctx.hub.combined_handler(NAMESPACE))
         app.router.add_get("/ws-api/v3", self.userdata.handle)
