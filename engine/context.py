@@ -30,7 +30,12 @@ class EngineContext(Protocol):
     def writer(self) -> BatchWriter: ...
 
     def record(
-        self, level: Level, kind: EventKind, message: str, data: Mapping[str, Any] | None = None
+        self,
+        level: Level,
+        kind: EventKind,
+        message: str,
+        data: Mapping[str, Any] | None = None,
+        actor: str | None = None,
     ) -> None: ...
 
     def supervise(self, name: str, factory: TaskFactory) -> None: ...

@@ -88,6 +88,7 @@ class Settings(BaseSettings):
     command_timeout_s: float = Field(15.0, gt=0, le=300)
     request_timeout_s: float = Field(10.0, gt=0, le=120, description="one REST request")
     status_refresh_s: float = Field(2.0, gt=0, le=60)
+    session_hours: float = Field(12.0, gt=0, le=720, description="how long a login lasts")
     sim_seed: int = Field(7, description="seed of the simulator's synthetic feed")
     sim_feed: str = Field("synthetic", description="synthetic | replay:PATH | live:URL")
     # Attach to an already running exchange instead of the built-in simulator (sim mode only).

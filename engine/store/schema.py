@@ -126,6 +126,11 @@ MIGRATIONS: tuple[Migration, ...] = (
                 asset VARCHAR NOT NULL, amount DECIMAL(38, 18) NOT NULL)""",
         ),
     ),
+    Migration(
+        6,
+        "the audit trail: who acted, on every event a person caused",
+        ("ALTER TABLE events ADD COLUMN actor VARCHAR",),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from app import queries
+from app import portfolio_queries, queries
 from engine.clock import now_ms
 from engine.models import Balance
 from engine.portfolio.history import write_valuation
@@ -54,7 +54,7 @@ def test_balances_are_valued_at_the_engines_prices(store: Store):
             Balance(asset="NEW", free=D(3), locked=D(0))]  # fmt: skip
     v = valuation(held, {"BTCUSDT": D(61_000)}, start="31000")
     store.write_sync(lambda con: write_valuation(con, v))
-    rows = queries.spot_balances().set_index("asset")
+    rows = portfolio_queries.spot_balances().set_index("asset")
     assert rows.loc["BTC", "price"] == 61_000.0 and rows.loc["BTC", "value_usdt"] == 30_500.0
     assert rows.loc["USDT", "value_usdt"] == 100.0
     assert rows.loc["NEW"].isna()["value_usdt"]  # unknown, never a made-up price
@@ -65,7 +65,7 @@ def test_the_header_figures_come_from_one_valuation(store: Store):
     held = [Balance(asset="USDT", free=D(30_000), locked=D(0))]
     v = valuation(held, {}, start="31500")
     store.write_sync(lambda con: write_valuation(con, v))
-    figures = queries.portfolio_figures()
+    figures = portfolio_queries.portfolio_figures()
     assert figures is not None
     assert figures.equity == float(v.equity) == 30_975.0  # 30,000 spot + 1,000 wallet - 25
     assert figures.daily_pnl == pytest.approx(30_975.0 - 31_500.0)
@@ -75,4 +75,4 @@ def test_the_header_figures_come_from_one_valuation(store: Store):
 
 
 def test_no_valuation_yet(store: Store):
-    assert queries.portfolio_figures() is None
+    assert portfolio_queries.portfolio_figures() is None
