@@ -1,8 +1,11 @@
-"""tradedesk: the entry script. Page config and the navigation registry; pages do the rest."""
+"""tradedesk: the entry script. Page config, the login gate, the navigation registry by role."""
 
 from pathlib import Path
 
 import streamlit as st
+
+from app import auth, navigation
+from app.components.header import header
 
 # The app serves its own favicon: a :material/...: icon makes every browser fetch it from
 # fonts.gstatic.com on each page load.
@@ -10,27 +13,14 @@ FAVICON = Path(__file__).parent / "app" / "assets" / "favicon.png"
 
 st.set_page_config(page_title="tradedesk", page_icon=FAVICON, layout="wide")
 
-
-def page(path: str, title: str, icon: str, url_path: str, default: bool = False) -> st.Page:
-    return st.Page(path, title=title, icon=icon, url_path=url_path, default=default)
-
-
-# Pages live in app_pages/, not pages/: Streamlit serves a pages/ folder as legacy pages, by
-# URL, to any session that arrives before one has run st.navigation, past the entry script and
-# so past any gate it sets (seen here: a fresh server served pages/status.py directly at /status).
-# Every run still calls st.navigation.
-pages = {
-    "Trading": [
-        page("app_pages/orders.py", "Trade", ":material/swap_vert:", "trade", default=True),
-        page("app_pages/pairs.py", "Pairs", ":material/list:", "pairs"),
-        page("app_pages/portfolio.py", "Portfolio", ":material/account_balance_wallet:",
-             "portfolio"),
-        page("app_pages/risk.py", "Risk", ":material/shield:", "risk"),
-    ],
-    "System": [
-        page("app_pages/status.py", "Status", ":material/monitor_heart:", "status"),
-        page("app_pages/settings.py", "Settings", ":material/settings:", "settings"),
-        page("app_pages/explore.py", "Explore", ":material/database:", "explore"),
-    ],
-}  # fmt: skip
-st.navigation(pages).run()
+# Every run calls st.navigation, logged in or not: a visitor who is not logged in gets a
+# registry holding only the login page, so no other page is served to them by any URL. Pages
+# live in app_pages/, not pages/: Streamlit serves a pages/ folder as legacy pages, by URL, to any
+# session that arrives before one has run st.navigation, past the entry script and so past this
+# gate (seen with 1.67: a fresh server served pages/status.py directly at /status).
+principal = auth.principal()
+if principal is None:
+    st.navigation(navigation.login_registry(), position="hidden").run()
+else:
+    header(principal)
+    st.navigation(navigation.registry(principal.role)).run()

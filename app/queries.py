@@ -7,18 +7,17 @@ same time on a year of data as on an hour of it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from app import explore_sql
+from app.db import read_df, read_exact_df, store
 from app.runtime import get_engine
 from engine.clock import DAY_MS, now_ms
 from engine.market.selection import PairSelection, selection_kind
 from engine.models import OPEN_STATUSES, MarketType, TradingPair
 from engine.store.config_versions import ConfigVersion, config_history, load_latest_config
-from engine.store.database import Store
 from engine.store.schema import TABLES
 
 INTERVAL_MS = {
@@ -31,21 +30,6 @@ INTERVAL_MS = {
 }
 
 
-def _store() -> Store:
-    return get_engine().store
-
-
-def _df(sql: str, params: list[Any] | None = None) -> pd.DataFrame:
-    with _store().reader() as cur:
-        return cur.execute(sql, params or []).df()
-
-
-def _exact_df(sql: str, params: list[Any]) -> pd.DataFrame:
-    """Like `_df`, but DECIMAL columns come back as exact `Decimal`s (through Arrow), not floats."""
-    with _store().reader() as cur:
-        return cur.sql(sql, params=params).to_arrow_table().to_pandas(date_as_object=False)
-
-
 def _columns(columns: str, exact: bool) -> str:
     """A select list as shown (decimals cast to DOUBLE) or as stored (`exact`, for downloads)."""
     return columns.replace("::DOUBLE", "") if exact else columns
@@ -56,34 +40,12 @@ def table_row_counts() -> pd.DataFrame:
     union = " UNION ALL ".join(
         f"SELECT '{t}' AS table_name, count(*) AS rows FROM {t}" for t in TABLES
     )
-    return _df(union)
+    return read_df(union)
 
 
 def database_size_bytes() -> int:
     """Return the database file size on disk."""
-    return _store().size_bytes()
-
-
-def recent_events(limit: int = 50) -> pd.DataFrame:
-    """Return the newest engine events, newest first, with readable UTC times."""
-    frame = _df("SELECT time, level, kind, message FROM events ORDER BY id DESC LIMIT ?", [limit])
-    frame["time"] = pd.to_datetime(frame["time"], unit="ms", utc=True)
-    return frame
-
-
-def events_since(event_id: int, kinds: tuple[str, ...]) -> pd.DataFrame:
-    """Events of `kinds` newer than `event_id`, oldest first (for toasts)."""
-    return _df(
-        "SELECT id, level, kind, message FROM events WHERE id > ? AND kind IN (SELECT unnest(?)) "
-        "ORDER BY id LIMIT 20",
-        [event_id, list(kinds)],
-    )
-
-
-def last_event_id() -> int:
-    with _store().reader() as cur:
-        row = cur.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()
-    return int(row[0]) if row else 0
+    return store().size_bytes()
 
 
 # --- symbols and pairs --------------------------------------------------------------------------
@@ -91,12 +53,14 @@ def last_event_id() -> int:
 
 def symbol_catalogue() -> pd.DataFrame:
     """Every symbol the exchange lists in both markets (exchangeInfo, stored by the engine)."""
-    return _df("SELECT market, symbol, base, quote, status FROM symbols ORDER BY market, symbol")
+    return read_df(
+        "SELECT market, symbol, base, quote, status FROM symbols ORDER BY market, symbol"
+    )
 
 
 def trading_pair(market: MarketType, symbol: str) -> TradingPair | None:
     """The symbol's rules as the exchange listed them, or None when it is not listed."""
-    with _store().reader() as cur:
+    with store().reader() as cur:
         rows = cur.execute(
             "SELECT pair FROM symbols WHERE market = ? AND symbol = ?", [market.value, symbol]
         ).fetchall()
@@ -106,7 +70,7 @@ def trading_pair(market: MarketType, symbol: str) -> TradingPair | None:
 def selected_pairs(market: MarketType) -> tuple[str, ...]:
     """The pairs the engine streams for `market`: its latest stored selection, else the
     configured pairs the exchange lists (the engine decides the same way at start)."""
-    with _store().reader() as cur:
+    with store().reader() as cur:
         saved = load_latest_config(cur, selection_kind(market))
         if saved is not None:
             return saved.parse(PairSelection).symbols
@@ -121,7 +85,7 @@ def selected_pairs(market: MarketType) -> tuple[str, ...]:
 def pair_overview(market: MarketType, symbols: tuple[str, ...]) -> pd.DataFrame:
     """24 h price, change and volume of `symbols`, with hourly closes of the last 24 h."""
     since = now_ms() - DAY_MS
-    frame = _df(
+    frame = read_df(
         """
         WITH wanted AS (SELECT unnest(?::VARCHAR[]) AS symbol),
         hourly AS (
@@ -146,7 +110,7 @@ def pair_overview(market: MarketType, symbols: tuple[str, ...]) -> pd.DataFrame:
 
 def kline_counts(market: MarketType, symbols: tuple[str, ...]) -> dict[str, int]:
     """How many 1m candles are stored per symbol (for the Pairs page's history column)."""
-    frame = _df(
+    frame = read_df(
         "SELECT symbol, count(*) AS n FROM klines WHERE market = ? AND interval = '1m' "
         "AND symbol IN (SELECT unnest(?::VARCHAR[])) GROUP BY symbol",
         [str(market), list(symbols)],
@@ -158,7 +122,7 @@ def candles(market: MarketType, symbol: str, interval: str, bars: int = 240) -> 
     """The last `bars` candles of `interval`, built from the stored 1m candles."""
     step = INTERVAL_MS[interval]
     since = (now_ms() // step - bars + 1) * step
-    return _df(
+    return read_df(
         """
         SELECT epoch_ms((open_time // ?) * ?) AS time,
                arg_min(open, open_time) AS open, max(high) AS high, min(low) AS low,
@@ -179,7 +143,7 @@ def last_price(market: MarketType, symbol: str) -> float | None:
     else:
         sql = "SELECT last_price FROM tickers WHERE market = 'spot' AND symbol = ?"
         params = [symbol]
-    with _store().reader() as cur:
+    with store().reader() as cur:
         row = cur.execute(sql, params).fetchone()
         if row is None or row[0] is None:
             row = cur.execute(
@@ -206,7 +170,7 @@ _FILL_COLUMNS = """epoch_ms(time) AS time, market, symbol, side, price::DOUBLE A
 
 def open_orders(market: MarketType | None = None, symbol: str | None = None) -> pd.DataFrame:
     """Orders still open (or not yet known), newest first."""
-    return _df(
+    return read_df(
         f"SELECT {_ORDER_COLUMNS} FROM orders WHERE status IN (SELECT unnest(?)) "
         "AND (? IS NULL OR market = ?) AND (? IS NULL OR symbol = ?) ORDER BY created_ms DESC",
         [sorted(OPEN_STATUSES), _m(market), _m(market), symbol, symbol],
@@ -248,7 +212,7 @@ def order_history(
         f"SELECT {_columns(_ORDER_COLUMNS, exact)} FROM orders WHERE {where} AND created_ms >= ? "
         f"ORDER BY created_ms DESC {lim}"
     )
-    return _exact_df(sql, params) if exact else _df(sql, params)
+    return read_exact_df(sql, params) if exact else read_df(sql, params)
 
 
 def fill_history(
@@ -265,12 +229,12 @@ def fill_history(
     lim = "" if limit is None else f"LIMIT {int(limit)}"
     sql = f"""SELECT {_columns(_FILL_COLUMNS, exact)}
         FROM fills WHERE {where} AND time >= ? ORDER BY time DESC {lim}"""
-    return _exact_df(sql, params) if exact else _df(sql, params)
+    return read_exact_df(sql, params) if exact else read_df(sql, params)
 
 
 def fills_between(market: MarketType, symbol: str, since: pd.Timestamp) -> pd.DataFrame:
     """Fills of one symbol from `since` on (to mark them on the chart)."""
-    return _df(
+    return read_df(
         "SELECT epoch_ms(time) AS time, side, price::DOUBLE AS price, qty::DOUBLE AS qty "
         "FROM fills WHERE market = ? AND symbol = ? AND time >= ? ORDER BY time",
         [str(market), symbol, int(since.timestamp() * 1000)],
@@ -279,128 +243,8 @@ def fills_between(market: MarketType, symbol: str, since: pd.Timestamp) -> pd.Da
 
 def order_symbols() -> list[str]:
     """Symbols that have orders (for the history filter)."""
-    frame = _df("SELECT DISTINCT symbol FROM orders ORDER BY symbol")
+    frame = read_df("SELECT DISTINCT symbol FROM orders ORDER BY symbol")
     return list(frame["symbol"])
-
-
-# --- portfolio ----------------------------------------------------------------------------------
-
-
-def spot_balances() -> pd.DataFrame:
-    """Spot balances with the USDT price and value the engine's valuation used (None when it
-    has no price for the asset), so the table adds up to the engine's spot value."""
-    return _df(
-        """
-        WITH v AS (SELECT assets FROM valuation WHERE id = 1)
-        SELECT b.asset, b.free::DOUBLE AS free, b.locked::DOUBLE AS locked,
-               (b.free + b.locked)::DOUBLE AS total,
-               TRY_CAST(json_extract_string(v.assets, '$."' || b.asset || '".price') AS DOUBLE)
-                   AS price,
-               total * price AS value_usdt, epoch_ms(b.updated_ms) AS updated
-        FROM balances b LEFT JOIN v ON TRUE
-        WHERE b.market = 'spot' AND b.free + b.locked > 0
-        ORDER BY value_usdt DESC NULLS LAST, b.asset
-        """
-    )
-
-
-def futures_wallet() -> pd.DataFrame:
-    """USD-M wallet balances (free = available for new margin)."""
-    return _df(
-        "SELECT asset, free::DOUBLE AS available, (free + locked)::DOUBLE AS wallet "
-        "FROM balances WHERE market = 'futures' AND free + locked > 0 ORDER BY asset"
-    )
-
-
-def futures_positions() -> pd.DataFrame:
-    """Open USD-M positions, marked at the freshest mark price we hold."""
-    return _df(
-        """
-        SELECT p.symbol, CASE WHEN p.amount > 0 THEN 'LONG' ELSE 'SHORT' END AS side,
-               p.amount::DOUBLE AS size, p.entry_price::DOUBLE AS entry,
-               coalesce(m.mark_price, p.mark_price::DOUBLE) AS mark,
-               (coalesce(m.mark_price, p.mark_price::DOUBLE) - p.entry_price::DOUBLE)
-                   * p.amount::DOUBLE AS unrealized_pnl,
-               abs(p.amount::DOUBLE) * coalesce(m.mark_price, p.mark_price::DOUBLE) AS notional,
-               coalesce(p.leverage, s.leverage) AS leverage,
-               coalesce(p.margin_type, s.margin_type) AS margin_type,
-               p.isolated_margin::DOUBLE AS isolated_margin,
-               p.liquidation_price::DOUBLE AS liquidation_price
-        FROM positions p LEFT JOIN mark_prices m USING (symbol)
-        LEFT JOIN symbol_settings s USING (symbol)
-        WHERE p.amount <> 0 ORDER BY notional DESC
-        """
-    )
-
-
-def equity_curve(days: int = 90) -> pd.DataFrame:
-    """Equity snapshots of the last `days` with the running peak and drawdown."""
-    return _df(
-        """
-        SELECT epoch_ms(time) AS time, equity::DOUBLE AS equity,
-               max(equity::DOUBLE) OVER (ORDER BY time) AS peak,
-               peak - equity AS drawdown,
-               CASE WHEN peak > 0 THEN (peak - equity) / peak * 100 END AS drawdown_pct
-        FROM equity WHERE time >= ? ORDER BY time
-        """,
-        [now_ms() - days * DAY_MS],
-    )
-
-
-@dataclass(frozen=True)
-class PortfolioFigures:
-    """The engine's valuation at one moment: every header figure comes from the same row."""
-
-    time: pd.Timestamp
-    equity: float
-    spot_value: float
-    futures_wallet: float
-    unrealized_pnl: float
-    day_start_equity: float | None
-    day_start_time: pd.Timestamp | None
-    peak_equity: float | None
-    unpriced: tuple[str, ...]
-
-    @property
-    def daily_pnl(self) -> float | None:
-        start = self.day_start_equity
-        return None if start is None else self.equity - start
-
-    @property
-    def daily_pnl_pct(self) -> float | None:
-        start = self.day_start_equity
-        return None if not start else (self.equity - start) / start * 100
-
-    @property
-    def drawdown(self) -> float | None:
-        return None if self.peak_equity is None else max(0.0, self.peak_equity - self.equity)
-
-
-def portfolio_figures() -> PortfolioFigures | None:
-    """The engine's latest valuation of the account (None before its first one)."""
-    with _store().reader() as cur:
-        row = cur.execute(
-            "SELECT time, equity::DOUBLE, spot_value::DOUBLE, futures_wallet::DOUBLE, "
-            "unrealized_pnl::DOUBLE, day_start_equity::DOUBLE, day_start_time, "
-            "peak_equity::DOUBLE, unpriced FROM valuation WHERE id = 1"
-        ).fetchone()
-    if row is None:
-        return None
-    time_ms, equity, spot, wallet, unrealized, start, start_ms, peak, unpriced = row
-    return PortfolioFigures(
-        time=pd.to_datetime(time_ms, unit="ms", utc=True), equity=equity, spot_value=spot or 0.0,
-        futures_wallet=wallet or 0.0, unrealized_pnl=unrealized or 0.0, day_start_equity=start,
-        day_start_time=pd.to_datetime(start_ms, unit="ms", utc=True) if start_ms else None,
-        peak_equity=peak, unpriced=tuple(a for a in (unpriced or "").split(",") if a),
-    )  # fmt: skip
-
-
-def risk_usage() -> pd.DataFrame:
-    """The use of every limit that is set (name, used, limit, pct, unit), from the engine."""
-    return _df(
-        'SELECT name, used::DOUBLE AS used, limit_value::DOUBLE AS "limit", pct::DOUBLE AS pct, '
-        "unit FROM risk_usage ORDER BY name"
-    )
 
 
 # --- configuration ------------------------------------------------------------------------------
@@ -408,14 +252,14 @@ def risk_usage() -> pd.DataFrame:
 
 def latest_config(kind: str) -> ConfigVersion | None:
     """The newest stored version of a configuration kind (risk, trading, kill_switch, ...)."""
-    with _store().reader() as cur:
+    with store().reader() as cur:
         return load_latest_config(cur, kind)
 
 
 def config_changes(kinds: tuple[str, ...]) -> pd.DataFrame:
     """Every change to the given configuration kinds, newest first: who, when, what."""
     rows = []
-    with _store().reader() as cur:
+    with store().reader() as cur:
         for kind in kinds:
             for version in config_history(cur, kind):
                 for change in version.changes:
@@ -441,7 +285,7 @@ def _text(value: Any) -> str:
 
 def fills_since(since_ms: int) -> pd.DataFrame:
     """Fills at or after `since_ms`, oldest first, at most 10 (for toasts)."""
-    return _df(
+    return read_df(
         "SELECT time AS time_ms, market, symbol, side, price::DOUBLE AS price, qty::DOUBLE AS qty "
         "FROM fills WHERE time >= ? ORDER BY time LIMIT 10",
         [since_ms],
@@ -450,7 +294,7 @@ def fills_since(since_ms: int) -> pd.DataFrame:
 
 def current_leverage(symbol: str) -> int:
     """The symbol's futures leverage as last set or reported (1 when never set)."""
-    with _store().reader() as cur:
+    with store().reader() as cur:
         row = cur.execute(
             "SELECT coalesce(p.leverage, s.leverage) FROM (SELECT ? AS symbol) q "
             "LEFT JOIN positions p USING (symbol) LEFT JOIN symbol_settings s USING (symbol)",
@@ -461,7 +305,7 @@ def current_leverage(symbol: str) -> int:
 
 def market_unavailable(market: MarketType) -> str | None:
     """Why `market` cannot be used (the exchange listed none of its symbols), or None."""
-    with _store().reader() as cur:
+    with store().reader() as cur:
         count = cur.execute(
             "SELECT count(*) FROM symbols WHERE market = ?", [market.value]
         ).fetchall()[0][0]
@@ -492,6 +336,11 @@ SAVED_QUERIES = {
     "Equity curve": (
         "SELECT epoch_ms(time) AS time, equity::DOUBLE AS equity FROM equity ORDER BY time"
     ),
+    "Audit trail: who did what": (
+        "SELECT epoch_ms(time) AS time, actor, kind, message,\n"
+        "       json_extract_string(data, '$.address') AS address\n"
+        "FROM events WHERE kind LIKE 'audit.%' ORDER BY id DESC LIMIT 200"
+    ),
     "Warnings and errors": (
         "SELECT epoch_ms(time) AS time, level, kind, message FROM events\n"
         "WHERE level <> 'info' ORDER BY id DESC LIMIT 200"
@@ -507,4 +356,4 @@ def run_select(
 ) -> tuple[pd.DataFrame, bool]:
     """Run Explore's SQL (app.explore_sql: checked, read-only, bounded); return at most
     `max_rows` rows, decimals exact, and whether there were more."""
-    return explore_sql.run_select(_store(), sql, explore_sql.Limits(max_rows, timeout_s))
+    return explore_sql.run_select(store(), sql, explore_sql.Limits(max_rows, timeout_s))

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from app import queries
+from app import portfolio_queries, queries
 from app.runtime import get_engine
 from engine.models import MarketType
 from engine.risk.config import RiskConfig, TradingConfig
@@ -46,4 +46,4 @@ def kill_switch() -> KillSwitch:
 
 def usage_table() -> pd.DataFrame:
     """name, used, limit, pct, unit for every limit that is set, as the engine's checks see it."""
-    return queries.risk_usage()
+    return portfolio_queries.risk_usage()

@@ -3,11 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from app import charts, commands, queries
+from app import auth, charts, commands, portfolio_queries, queries
 from app.components.feedback import last_reply, show_reply
 from app.components.notify import toast_news
 from app.runtime import get_engine
 from app.text import plain
+from engine.access.roles import Role
 from engine.models import MarketType
 
 _CONFIRM = "_confirm_close_position"
@@ -19,7 +20,7 @@ last_reply()
 
 def totals() -> None:
     """The header: every figure from the engine's one valuation, taken at one moment."""
-    figures = queries.portfolio_figures()
+    figures = portfolio_queries.portfolio_figures()
     if figures is None:
         st.caption("The engine has not valued the account yet; figures appear in a moment.")
         return
@@ -53,6 +54,8 @@ def position_rows(positions: pd.DataFrame) -> None:
         width="stretch",
         column_config={"unrealized_pnl": MONEY, "notional": MONEY, "isolated_margin": MONEY},
     )
+    if not auth.may(Role.TRADER):
+        return
     pending = st.session_state.get(_CONFIRM)
     if pending:
         st.warning(f"Close the whole {plain(pending)} position at market (reduce-only)?")
@@ -75,9 +78,9 @@ def position_rows(positions: pd.DataFrame) -> None:
 @st.fragment(run_every=get_engine().settings.status_refresh_s)
 def live_portfolio() -> None:
     toast_news()
-    balances = queries.spot_balances()
-    wallet = queries.futures_wallet()
-    positions = queries.futures_positions()
+    balances = portfolio_queries.spot_balances()
+    wallet = portfolio_queries.futures_wallet()
+    positions = portfolio_queries.futures_positions()
     totals()
 
     left, right = st.columns([3, 2])
@@ -117,7 +120,7 @@ st.subheader("Equity and drawdown")
 days = st.segmented_control(
     "Period", [1, 7, 30, 90, 365], default=30, key="equity_days", format_func=lambda d: f"{d}d"
 )
-equity = queries.equity_curve(days or 30)
+equity = portfolio_queries.equity_curve(days or 30)
 if len(equity) < 2:
     st.caption("The engine stores an equity snapshot every minute; the curve starts at the second.")
 else:

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from app import commands, queries
+from app import commands, event_queries, queries
+from app.components.notify import toast_news
 from app.components.status import (
     connection_metrics,
     engine_metrics,
@@ -23,6 +24,7 @@ def live_status() -> None:
     if not reply.ok:
         st.error(f"The engine is not answering: {plain(reply.message)}")
         return
+    toast_news()
     engine_metrics(reply.data)
     connection_metrics(reply.data)
     unavailable = (reply.data.get("venue") or {}).get("unavailable_markets") or {}
@@ -47,7 +49,24 @@ def live_status() -> None:
         task_table(reply.data)
 
     st.subheader("Recent events")
-    st.dataframe(queries.recent_events(), hide_index=True, width="stretch")
+    st.dataframe(event_queries.recent_events(), hide_index=True, width="stretch")
+    audit_trail()
+
+
+def audit_trail() -> None:
+    st.subheader("Audit trail")
+    st.caption(
+        "Who did what: every login (and failed one, with the address it came from), order, "
+        "cancel, close, configuration, key, environment and user change. In Explore: "
+        "`SELECT * FROM events WHERE kind LIKE 'audit.%'`."
+    )
+    st.dataframe(
+        event_queries.audit_trail(),
+        hide_index=True,
+        width="stretch",
+        height=320,
+        column_config={"time": st.column_config.DatetimeColumn("Time (UTC)")},
+    )
 
 
 live_status()

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import queries
+from app import event_queries, queries
+from app.components.header import show_notices
 from app.text import plain
 from engine.clock import now_ms
 
@@ -18,12 +19,16 @@ _SEEN_FILL = "_notify_seen_fill_ms"
 
 
 def toast_news() -> None:
-    """Toast new fills and refusals; the first call of a session only marks where it starts."""
+    """Toast new fills and refusals; the first call of a session only marks where it starts.
+
+    Notices to every session (an environment switch) show here too, so a page left open sees
+    them without a click."""
+    show_notices()
     if _SEEN not in st.session_state:
-        st.session_state[_SEEN] = queries.last_event_id()
+        st.session_state[_SEEN] = event_queries.last_event_id()
         st.session_state[_SEEN_FILL] = now_ms()
         return
-    for event in queries.events_since(st.session_state[_SEEN], TOAST_KINDS).itertuples():
+    for event in event_queries.events_since(st.session_state[_SEEN], TOAST_KINDS).itertuples():
         icon = ":material/block:" if event.level != "info" else ":material/info:"
         st.toast(plain(event.message), icon=icon)
         st.session_state[_SEEN] = int(event.id)

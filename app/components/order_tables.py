@@ -16,8 +16,8 @@ MAX_ROWS_WITH_BUTTONS = 50
 _CONFIRM = "_confirm_cancel_all"
 
 
-def open_orders_table(orders: pd.DataFrame) -> None:
-    """One line per open order with its own Cancel button (the newest 50)."""
+def open_orders_table(orders: pd.DataFrame, *, can_cancel: bool) -> None:
+    """One line per open order with its own Cancel button (the newest 50) for a trader."""
     if orders.empty:
         st.caption("No open orders.")
         return
@@ -41,7 +41,7 @@ def open_orders_table(orders: pd.DataFrame) -> None:
         cols[5].write(plain(order.quantity))
         cols[6].write(plain(order.executed_qty) or "0")
         cols[7].markdown(text.plain(order.status))
-        if cols[8].button("Cancel", key=f"cancel_{order.client_order_id}"):
+        if can_cancel and cols[8].button("Cancel", key=f"cancel_{order.client_order_id}"):
             reply = commands.cancel_order(
                 MarketType(order.market), order.symbol, order.client_order_id
             )
