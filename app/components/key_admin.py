@@ -14,6 +14,7 @@ from engine.models import Environment
 from engine.vault import HOW_TO_SET
 
 VAULT_ENVIRONMENTS = [Environment.TESTNET.value, Environment.LIVE.value]
+TYPED_SECRETS = ("key_api_key", "key_api_secret", "key_password")
 
 
 def keys_panel() -> None:
@@ -32,14 +33,18 @@ def keys_panel() -> None:
 
 
 def store_form(*, disabled: bool) -> None:
+    choices = VAULT_ENVIRONMENTS + (["sim"] if get_runtime().simulator is None and
+                                    environment.current_mode() is Environment.SIM else [])  # fmt: skip
     with st.form("key_store", clear_on_submit=True):
         st.markdown("**Store a key, encrypted** (for the exchange it belongs to only)")
-        env = st.selectbox("Environment", VAULT_ENVIRONMENTS, key="key_env")
+        env = st.selectbox("Environment", choices, key="key_env")
         api_key = st.text_input("API key", type="password", key="key_api_key")
         api_secret = st.text_input("API secret", type="password", key="key_api_secret")
         password = st.text_input("Your password", type="password", key="key_password")
         store = st.form_submit_button("Store encrypted", disabled=disabled)
     if store:
+        for key in TYPED_SECRETS:  # what was typed does not stay in the session
+            st.session_state.pop(key, None)
         reply = commands.store_api_key(Environment(env), api_key, api_secret, password)
         show_reply(reply, success_toast=True)
         st.rerun()
