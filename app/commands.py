@@ -31,7 +31,6 @@ from engine.commands import (
     SelectPairs,
     SetMarginType,
     StoreApiKey,
-    TestConnection,
     TestKeys,
     TripKillSwitch,
 )
@@ -112,10 +111,6 @@ def trip_kill_switch(reason: str) -> Reply:
 
 def reset_kill_switch(password: str) -> Reply:
     return send(ResetKillSwitch(actor=current_actor()), password=password)
-
-
-def test_connection() -> Reply:
-    return send(TestConnection(actor=current_actor()), timeout=30)
 
 
 def test_keys(environment: Environment) -> Reply:
