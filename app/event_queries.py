@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from app.db import read_df, store
+from app import db
 from engine.events import AUDIT_PREFIX
 
 
 def recent_events(limit: int = 50) -> pd.DataFrame:
     """Return the newest engine events, newest first, with readable UTC times."""
-    frame = read_df(
+    frame = db.read_df(
         "SELECT time, level, kind, message FROM events ORDER BY id DESC LIMIT ?", [limit]
     )
     frame["time"] = pd.to_datetime(frame["time"], unit="ms", utc=True)
@@ -19,7 +19,7 @@ def recent_events(limit: int = 50) -> pd.DataFrame:
 
 def events_since(event_id: int, kinds: tuple[str, ...]) -> pd.DataFrame:
     """Events of `kinds` newer than `event_id`, oldest first (for toasts)."""
-    return read_df(
+    return db.read_df(
         "SELECT id, level, kind, message FROM events WHERE id > ? AND kind IN (SELECT unnest(?)) "
         "ORDER BY id LIMIT 20",
         [event_id, list(kinds)],
@@ -27,14 +27,14 @@ def events_since(event_id: int, kinds: tuple[str, ...]) -> pd.DataFrame:
 
 
 def last_event_id() -> int:
-    with store().reader() as cur:
+    with db.store().reader() as cur:
         row = cur.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()
     return int(row[0]) if row else 0
 
 
 def audit_trail(limit: int = 200) -> pd.DataFrame:
     """Who did what, newest first: every login, order, cancel, close and change (`audit.*`)."""
-    frame = read_df(
+    frame = db.read_df(
         "SELECT time, actor, kind, message, json_extract_string(data, '$.address') AS address "
         "FROM events WHERE starts_with(kind, ?) ORDER BY id DESC LIMIT ?",
         [AUDIT_PREFIX, limit],

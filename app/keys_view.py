@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from app.db import store
+from app import db
 from app.runtime import get_runtime
 from engine.access.live_gate import KeyCheck, key_check_kind
 from engine.models import Environment
@@ -31,7 +31,7 @@ UNKNOWN_RESTRICTIONS = (
 
 
 def last_check(environment: Environment) -> KeyCheck | None:
-    with store().reader() as cur:
+    with db.store().reader() as cur:
         saved = load_latest_config(cur, key_check_kind(environment))
     return saved.parse(KeyCheck) if saved is not None else None
 

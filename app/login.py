@@ -33,6 +33,7 @@ from engine.commands import USER_UNKNOWN, RecordUserChange
 from engine.private_files import read_private, write_private
 
 COOKIE_FILE = "cookie.key"
+MIN_COOKIE_KEY = 32
 FIELDS = {"Form name": "Log in", "Username": "User name", "Password": "Password",
           "Login": "Log in"}  # fmt: skip
 FAILED = (
@@ -52,6 +53,10 @@ def cookie_key() -> str:
     configured = (app_secrets().get("auth") or {}).get("cookie_key")
     if configured:
         key = str(configured)
+        if len(key) < MIN_COOKIE_KEY:
+            raise ValueError(f"[tradedesk.auth] cookie_key in the secrets needs at least "
+                             f"{MIN_COOKIE_KEY} characters (python -c 'import secrets; "
+                             "print(secrets.token_hex(32))').")  # fmt: skip
     else:
         path = get_engine().settings.data_dir / COOKIE_FILE
         stored = read_private(path)

@@ -6,14 +6,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from app.db import read_df, store
+from app import db
 from engine.clock import DAY_MS, now_ms
 
 
 def spot_balances() -> pd.DataFrame:
     """Spot balances with the USDT price and value the engine's valuation used (None when it
     has no price for the asset), so the table adds up to the engine's spot value."""
-    return read_df(
+    return db.read_df(
         """
         WITH v AS (SELECT assets FROM valuation WHERE id = 1)
         SELECT b.asset, b.free::DOUBLE AS free, b.locked::DOUBLE AS locked,
@@ -30,7 +30,7 @@ def spot_balances() -> pd.DataFrame:
 
 def futures_wallet() -> pd.DataFrame:
     """USD-M wallet balances (free = available for new margin)."""
-    return read_df(
+    return db.read_df(
         "SELECT asset, free::DOUBLE AS available, (free + locked)::DOUBLE AS wallet "
         "FROM balances WHERE market = 'futures' AND free + locked > 0 ORDER BY asset"
     )
@@ -38,7 +38,7 @@ def futures_wallet() -> pd.DataFrame:
 
 def futures_positions() -> pd.DataFrame:
     """Open USD-M positions, marked at the freshest mark price we hold."""
-    return read_df(
+    return db.read_df(
         """
         SELECT p.symbol, CASE WHEN p.amount > 0 THEN 'LONG' ELSE 'SHORT' END AS side,
                p.amount::DOUBLE AS size, p.entry_price::DOUBLE AS entry,
@@ -59,7 +59,7 @@ def futures_positions() -> pd.DataFrame:
 
 def equity_curve(days: int = 90) -> pd.DataFrame:
     """Equity snapshots of the last `days` with the running peak and drawdown."""
-    return read_df(
+    return db.read_df(
         """
         SELECT epoch_ms(time) AS time, equity::DOUBLE AS equity,
                max(equity::DOUBLE) OVER (ORDER BY time) AS peak,
@@ -102,7 +102,7 @@ class PortfolioFigures:
 
 def portfolio_figures() -> PortfolioFigures | None:
     """The engine's latest valuation of the account (None before its first one)."""
-    with store().reader() as cur:
+    with db.store().reader() as cur:
         row = cur.execute(
             "SELECT time, equity::DOUBLE, spot_value::DOUBLE, futures_wallet::DOUBLE, "
             "unrealized_pnl::DOUBLE, day_start_equity::DOUBLE, day_start_time, "
@@ -121,7 +121,7 @@ def portfolio_figures() -> PortfolioFigures | None:
 
 def risk_usage() -> pd.DataFrame:
     """The use of every limit that is set (name, used, limit, pct, unit), from the engine."""
-    return read_df(
+    return db.read_df(
         'SELECT name, used::DOUBLE AS used, limit_value::DOUBLE AS "limit", pct::DOUBLE AS pct, '
         "unit FROM risk_usage ORDER BY name"
     )

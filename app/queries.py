@@ -11,8 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from app import explore_sql
-from app.db import read_df, read_exact_df, store
+from app import db, explore_sql
 from app.runtime import get_engine
 from engine.clock import DAY_MS, now_ms
 from engine.market.selection import PairSelection, selection_kind
@@ -40,12 +39,12 @@ def table_row_counts() -> pd.DataFrame:
     union = " UNION ALL ".join(
         f"SELECT '{t}' AS table_name, count(*) AS rows FROM {t}" for t in TABLES
     )
-    return read_df(union)
+    return db.read_df(union)
 
 
 def database_size_bytes() -> int:
     """Return the database file size on disk."""
-    return store().size_bytes()
+    return db.store().size_bytes()
 
 
 # --- symbols and pairs --------------------------------------------------------------------------
@@ -53,14 +52,14 @@ def database_size_bytes() -> int:
 
 def symbol_catalogue() -> pd.DataFrame:
     """Every symbol the exchange lists in both markets (exchangeInfo, stored by the engine)."""
-    return read_df(
+    return db.read_df(
         "SELECT market, symbol, base, quote, status FROM symbols ORDER BY market, symbol"
     )
 
 
 def trading_pair(market: MarketType, symbol: str) -> TradingPair | None:
     """The symbol's rules as the exchange listed them, or None when it is not listed."""
-    with store().reader() as cur:
+    with db.store().reader() as cur:
         rows = cur.execute(
             "SELECT pair FROM symbols WHERE market = ? AND symbol = ?", [market.value, symbol]
         ).fetchall()
@@ -70,7 +69,7 @@ def trading_pair(market: MarketType, symbol: str) -> TradingPair | None:
 def selected_pairs(market: MarketType) -> tuple[str, ...]:
     """The pairs the engine streams for `market`: its latest stored selection, else the
     configured pairs the exchange lists (the engine decides the same way at start)."""
-    with store().reader() as cur:
+    with db.store().reader() as cur:
         saved = load_latest_config(cur, selection_kind(market))
         if saved is not None:
             return saved.parse(PairSelection).symbols
@@ -85,7 +84,7 @@ def selected_pairs(market: MarketType) -> tuple[str, ...]:
 def pair_overview(market: MarketType, symbols: tuple[str, ...]) -> pd.DataFrame:
     """24 h price, change and volume of `symbols`, with hourly closes of the last 24 h."""
     since = now_ms() - DAY_MS
-    frame = read_df(
+    frame = db.read_df(
         """
         WITH wanted AS (SELECT unnest(?::VARCHAR[]) AS symbol),
         hourly AS (
@@ -110,7 +109,7 @@ def pair_overview(market: MarketType, symbols: tuple[str, ...]) -> pd.DataFrame:
 
 def kline_counts(market: MarketType, symbols: tuple[str, ...]) -> dict[str, int]:
     """How many 1m candles are stored per symbol (for the Pairs page's history column)."""
-    frame = read_df(
+    frame = db.read_df(
         "SELECT symbol, count(*) AS n FROM klines WHERE market = ? AND interval = '1m' "
         "AND symbol IN (SELECT unnest(?::VARCHAR[])) GROUP BY symbol",
         [str(market), list(symbols)],
@@ -122,7 +121,7 @@ def candles(market: MarketType, symbol: str, interval: str, bars: int = 240) -> 
     """The last `bars` candles of `interval`, built from the stored 1m candles."""
     step = INTERVAL_MS[interval]
     since = (now_ms() // step - bars + 1) * step
-    return read_df(
+    return db.read_df(
         """
         SELECT epoch_ms((open_time // ?) * ?) AS time,
                arg_min(open, open_time) AS open, max(high) AS high, min(low) AS low,
@@ -143,7 +142,7 @@ def last_price(market: MarketType, symbol: str) -> float | None:
     else:
         sql = "SELECT last_price FROM tickers WHERE market = 'spot' AND symbol = ?"
         params = [symbol]
-    with store().reader() as cur:
+    with db.store().reader() as cur:
         row = cur.execute(sql, params).fetchone()
         if row is None or row[0] is None:
             row = cur.execute(
@@ -170,7 +169,7 @@ _FILL_COLUMNS = """epoch_ms(time) AS time, market, symbol, side, price::DOUBLE A
 
 def open_orders(market: MarketType | None = None, symbol: str | None = None) -> pd.DataFrame:
     """Orders still open (or not yet known), newest first."""
-    return read_df(
+    return db.read_df(
         f"SELECT {_ORDER_COLUMNS} FROM orders WHERE status IN (SELECT unnest(?)) "
         "AND (? IS NULL OR market = ?) AND (? IS NULL OR symbol = ?) ORDER BY created_ms DESC",
         [sorted(OPEN_STATUSES), _m(market), _m(market), symbol, symbol],
@@ -212,7 +211,7 @@ def order_history(
         f"SELECT {_columns(_ORDER_COLUMNS, exact)} FROM orders WHERE {where} AND created_ms >= ? "
         f"ORDER BY created_ms DESC {lim}"
     )
-    return read_exact_df(sql, params) if exact else read_df(sql, params)
+    return db.read_exact_df(sql, params) if exact else db.read_df(sql, params)
 
 
 def fill_history(
@@ -229,12 +228,12 @@ def fill_history(
     lim = "" if limit is None else f"LIMIT {int(limit)}"
     sql = f"""SELECT {_columns(_FILL_COLUMNS, exact)}
         FROM fills WHERE {where} AND time >= ? ORDER BY time DESC {lim}"""
-    return read_exact_df(sql, params) if exact else read_df(sql, params)
+    return db.read_exact_df(sql, params) if exact else db.read_df(sql, params)
 
 
 def fills_between(market: MarketType, symbol: str, since: pd.Timestamp) -> pd.DataFrame:
     """Fills of one symbol from `since` on (to mark them on the chart)."""
-    return read_df(
+    return db.read_df(
         "SELECT epoch_ms(time) AS time, side, price::DOUBLE AS price, qty::DOUBLE AS qty "
         "FROM fills WHERE market = ? AND symbol = ? AND time >= ? ORDER BY time",
         [str(market), symbol, int(since.timestamp() * 1000)],
@@ -243,7 +242,7 @@ def fills_between(market: MarketType, symbol: str, since: pd.Timestamp) -> pd.Da
 
 def order_symbols() -> list[str]:
     """Symbols that have orders (for the history filter)."""
-    frame = read_df("SELECT DISTINCT symbol FROM orders ORDER BY symbol")
+    frame = db.read_df("SELECT DISTINCT symbol FROM orders ORDER BY symbol")
     return list(frame["symbol"])
 
 
@@ -252,14 +251,14 @@ def order_symbols() -> list[str]:
 
 def latest_config(kind: str) -> ConfigVersion | None:
     """The newest stored version of a configuration kind (risk, trading, kill_switch, ...)."""
-    with store().reader() as cur:
+    with db.store().reader() as cur:
         return load_latest_config(cur, kind)
 
 
 def config_changes(kinds: tuple[str, ...]) -> pd.DataFrame:
     """Every change to the given configuration kinds, newest first: who, when, what."""
     rows = []
-    with store().reader() as cur:
+    with db.store().reader() as cur:
         for kind in kinds:
             for version in config_history(cur, kind):
                 for change in version.changes:
@@ -285,7 +284,7 @@ def _text(value: Any) -> str:
 
 def fills_since(since_ms: int) -> pd.DataFrame:
     """Fills at or after `since_ms`, oldest first, at most 10 (for toasts)."""
-    return read_df(
+    return db.read_df(
         "SELECT time AS time_ms, market, symbol, side, price::DOUBLE AS price, qty::DOUBLE AS qty "
         "FROM fills WHERE time >= ? ORDER BY time LIMIT 10",
         [since_ms],
@@ -294,7 +293,7 @@ def fills_since(since_ms: int) -> pd.DataFrame:
 
 def current_leverage(symbol: str) -> int:
     """The symbol's futures leverage as last set or reported (1 when never set)."""
-    with store().reader() as cur:
+    with db.store().reader() as cur:
         row = cur.execute(
             "SELECT coalesce(p.leverage, s.leverage) FROM (SELECT ? AS symbol) q "
             "LEFT JOIN positions p USING (symbol) LEFT JOIN symbol_settings s USING (symbol)",
@@ -305,7 +304,7 @@ def current_leverage(symbol: str) -> int:
 
 def market_unavailable(market: MarketType) -> str | None:
     """Why `market` cannot be used (the exchange listed none of its symbols), or None."""
-    with store().reader() as cur:
+    with db.store().reader() as cur:
         count = cur.execute(
             "SELECT count(*) FROM symbols WHERE market = ?", [market.value]
         ).fetchall()[0][0]
@@ -356,4 +355,4 @@ def run_select(
 ) -> tuple[pd.DataFrame, bool]:
     """Run Explore's SQL (app.explore_sql: checked, read-only, bounded); return at most
     `max_rows` rows, decimals exact, and whether there were more."""
-    return explore_sql.run_select(store(), sql, explore_sql.Limits(max_rows, timeout_s))
+    return explore_sql.run_select(db.store(), sql, explore_sql.Limits(max_rows, timeout_s))

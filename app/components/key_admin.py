@@ -33,8 +33,8 @@ def keys_panel() -> None:
 
 
 def store_form(*, disabled: bool) -> None:
-    choices = VAULT_ENVIRONMENTS + (["sim"] if get_runtime().simulator is None and
-                                    environment.current_mode() is Environment.SIM else [])  # fmt: skip
+    attached = get_runtime().simulator is None and environment.current_mode() is Environment.SIM
+    choices = VAULT_ENVIRONMENTS + (["sim"] if attached else [])  # a simulator of your own
     with st.form("key_store", clear_on_submit=True):
         st.markdown("**Store a key, encrypted** (for the exchange it belongs to only)")
         env = st.selectbox("Environment", choices, key="key_env")

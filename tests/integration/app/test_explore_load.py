@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 
-from app import queries
+from app import db, queries
 from app.queries import QueryFailed
 from app.sql_guard import RefusedQuery
 from engine.commands import CancelOrder, PlaceOrder
@@ -55,7 +55,7 @@ def run_in_background(engine: Engine, sql: str, monkeypatch: pytest.MonkeyPatch)
         return cursor()
 
     monkeypatch.setattr(store, "cursor", explore_cursor)
-    monkeypatch.setattr(queries, "_store", lambda: store)
+    monkeypatch.setattr(db, "store", lambda: store)
 
     def run() -> None:
         began = time.monotonic()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from app import queries
+from app import db, queries
 from app.csv_export import to_csv
 from engine.store.database import Store
 
@@ -81,7 +81,7 @@ def test_decimals_are_written_exactly_in_plain_notation(stored: Decimal, written
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     s = Store(tmp_path / "t.duckdb")
-    monkeypatch.setattr(queries, "_store", lambda: s)
+    monkeypatch.setattr(db, "store", lambda: s)
 
     def work(con) -> None:
         con.execute(

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from app import portfolio_queries, queries
+from app import db, portfolio_queries
 from engine.clock import now_ms
 from engine.models import Balance
 from engine.portfolio.history import write_valuation
@@ -23,7 +23,7 @@ D = Decimal
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     s = Store(tmp_path / "t.duckdb")
-    monkeypatch.setattr(queries, "_store", lambda: s)
+    monkeypatch.setattr(db, "store", lambda: s)
     yield s
     s.close()
 

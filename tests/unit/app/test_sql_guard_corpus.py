@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from app import queries
+from app import db, queries
 from app.sql_guard import RefusedQuery, check_select
 from engine.store.database import Store
 
@@ -77,7 +77,7 @@ def desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     store = Store(data / "tradedesk.duckdb")
     fill_desk(store)
     monkeypatch.chdir(tmp_path)  # relative paths ('data/sim/keys.json') resolve from here
-    monkeypatch.setattr(queries, "_store", lambda: store)
+    monkeypatch.setattr(db, "store", lambda: store)
     yield Desk(store, data)
     store.close()
 
