@@ -45,6 +45,14 @@ def principal() -> acting.Principal | None:
     return found
 
 
+def keep_session() -> None:
+    """For a fragment, which reruns on its own without the entry script: once the session has
+    ended (logout elsewhere, a disabled account, expiry), rerun the app onto the login page
+    instead of drawing another refresh of the page's data."""
+    if principal() is None:
+        st.rerun()
+
+
 def may(role: Role) -> bool:
     """True when this session's user holds `role` (pages use it to hide what they may not do)."""
     current = principal()

@@ -75,6 +75,7 @@ open_tab, orders_tab, fills_tab = st.tabs(["Open orders", "Order history", "Fill
 
 @st.fragment(run_every=REFRESH_S)
 def live_open_orders() -> None:
+    auth.keep_session()
     orders = queries.open_orders()
     open_orders_table(orders, can_cancel=TRADES)
     here = orders[(orders["market"] == market.value) & (orders["symbol"] == symbol)]

@@ -60,6 +60,7 @@ def reset_form() -> None:
 
 @st.fragment(run_every=get_engine().settings.status_refresh_s)
 def limit_use() -> None:
+    auth.keep_session()
     usage = risk_view.usage_table()
     if usage.empty:
         st.caption("No limit is set: every order within the exchange's rules passes.")

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from app import commands, event_queries, queries
+from app.auth import keep_session
 from app.components.notify import toast_news
 from app.components.status import (
     connection_metrics,
@@ -20,6 +21,7 @@ st.title("Status")
 
 @st.fragment(run_every=get_engine().settings.status_refresh_s)
 def live_status() -> None:
+    keep_session()
     reply = commands.engine_status()
     if not reply.ok:
         st.error(f"The engine is not answering: {plain(reply.message)}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import event_queries, queries
+from app.auth import keep_session
 from app.components.header import show_notices
 from app.text import plain
 from engine.clock import now_ms
@@ -22,7 +23,9 @@ def toast_news() -> None:
     """Toast new fills and refusals; the first call of a session only marks where it starts.
 
     Notices to every session (an environment switch) show here too, so a page left open sees
-    them without a click."""
+    them without a click; and a session that has ended stops here (every live part calls this).
+    """
+    keep_session()
     show_notices()
     if _SEEN not in st.session_state:
         st.session_state[_SEEN] = event_queries.last_event_id()

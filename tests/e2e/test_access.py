@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import Page, expect
 
+from engine.access.users import USERS_FILE, UserStore
 from simulator.server import SimConfig, SimulatorThread
 from tests.e2e.conftest import (
     PASSWORD,
@@ -55,6 +56,11 @@ def test_no_page_url_serves_data_before_login_and_a_viewer_gets_no_ticket(
     page.goto(f"{url}/settings")
     wait_idle(page)
     expect(page.get_by_role("heading", name="Settings")).to_have_count(0)
+
+    # An admin disables the viewer: the page left open drops to the login form by itself (its
+    # live parts rerun without the entry script, and stop once the session is over).
+    UserStore(streamlit_server.data_dir / USERS_FILE).set_disabled(VIEWER, True)
+    expect(page.get_by_label("User name")).to_be_visible(timeout=20_000)
 
 
 @pytest.fixture
