@@ -1,9 +1,11 @@
-"""tradedesk: the entry script. Page config and the navigation registry; pages do the rest."""
+"""tradedesk: the entry script. Page config, the login gate, the navigation registry by role."""
 
 from pathlib import Path
 
 import streamlit as st
 
+from app import auth, navigation
+from app.components.header import header
 from app.components.kill_banner import kill_switch_banner
 from app.runtime import settings_problem
 from app.text import plain
@@ -21,30 +23,16 @@ if (problem := settings_problem()) is not None:
     st.caption("Fix the variable (or .streamlit/secrets.toml), then restart the server.")
     st.stop()
 
-
-def page(path: str, title: str, icon: str, url_path: str, default: bool = False) -> st.Page:
-    return st.Page(path, title=title, icon=icon, url_path=url_path, default=default)
-
-
-# Pages live in app_pages/, not pages/: Streamlit serves a pages/ folder as legacy pages, by
-# URL, to any session that arrives before one has run st.navigation, past the entry script and
-# so past any gate it sets (seen here: a fresh server served pages/status.py directly at /status).
-# Every run still calls st.navigation.
-pages = {
-    "Trading": [
-        page("app_pages/orders.py", "Trade", ":material/swap_vert:", "trade", default=True),
-        page("app_pages/pairs.py", "Pairs", ":material/list:", "pairs"),
-        page("app_pages/portfolio.py", "Portfolio", ":material/account_balance_wallet:",
-             "portfolio"),
-        page("app_pages/risk.py", "Risk", ":material/shield:", "risk"),
-    ],
-    "System": [
-        page("app_pages/status.py", "Status", ":material/monitor_heart:", "status"),
-        page("app_pages/alerts.py", "Alerts", ":material/notifications:", "alerts"),
-        page("app_pages/settings.py", "Settings", ":material/settings:", "settings"),
-        page("app_pages/explore.py", "Explore", ":material/database:", "explore"),
-    ],
-}  # fmt: skip
-navigation = st.navigation(pages)
-kill_switch_banner()  # on every page, above its title, while the kill switch is on
-navigation.run()
+# Every run calls st.navigation, logged in or not: a visitor who is not logged in gets a
+# registry holding only the login page, so no other page is served to them by any URL. Pages
+# live in app_pages/, not pages/: Streamlit serves a pages/ folder as legacy pages, by URL, to any
+# session that arrives before one has run st.navigation, past the entry script and so past this
+# gate (seen with 1.67: a fresh server served pages/status.py directly at /status).
+principal = auth.principal()
+if principal is None:
+    st.navigation(navigation.login_registry(), position="hidden").run()
+else:
+    header(principal)
+    chosen = st.navigation(navigation.registry(principal.role))
+    kill_switch_banner()  # on every page, above its title, while the kill switch is on
+    chosen.run()

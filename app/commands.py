@@ -1,18 +1,26 @@
-"""The only way the UI acts: build a command, submit it to the engine, wait for the reply."""
+"""The only way the UI acts: build a command, check it as the session's user, submit, wait.
+
+Every command goes through `send`: nobody logged in, or a role that does not include the
+command's `required_role`, is refused here before anything is queued; a command that needs the
+password again is sent only with the right one (app.acting), and the engine checks the role once
+more. Pages never pass a user: the session's own is used, whatever a command's `actor` says.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-import streamlit as st
+from pydantic import ValidationError
 
-from app.runtime import get_engine
+from app import acting, auth
+from app.client import client_address
+from app.runtime import get_engine, get_users
 from engine.commands import (
     CancelAllOrders,
     CancelOrder,
     ClosePosition,
     Command,
-    CommandError,
+    DeleteApiKey,
     GetStatus,
     PlaceOrder,
     Reconcile,
@@ -22,27 +30,32 @@ from engine.commands import (
     SaveTradingConfig,
     SelectPairs,
     SetMarginType,
-    TestConnection,
+    StoreApiKey,
+    TestKeys,
     TripKillSwitch,
 )
-from engine.models import MarginType, MarketType
+from engine.models import Environment, MarginType, MarketType
 
-LOCAL_ACTOR = "local"
+NOBODY = "(not logged in)"
 
 
 def current_actor() -> str:
-    """Who is acting in this browser session (the login issue fills this in)."""
-    return str(st.session_state.get("username") or LOCAL_ACTOR)
+    """Who is acting in this browser session (commands are stamped again when sent)."""
+    principal = auth.principal()
+    return principal.username if principal is not None else NOBODY
 
 
-def send(command: Command, timeout: float | None = None) -> Reply:
-    """Submit `command` and wait for the engine's reply; delivery failures become a refusal."""
-    engine = get_engine()
-    wait = timeout if timeout is not None else engine.settings.command_timeout_s
-    try:
-        return engine.submit(command).result(timeout=wait)
-    except CommandError as exc:
-        return Reply(command_id=command.command_id, ok=False, code="delivery", message=str(exc))
+def send(command: Command, timeout: float | None = None, password: str | None = None) -> Reply:
+    """Send `command` as this session's user and wait for the reply (refusals included)."""
+    principal = auth.principal()
+    if principal is None:
+        return Reply(command_id=command.command_id, ok=False, code="desk.login",
+                     message="Log in first: nothing was sent.")  # fmt: skip
+    reply = acting.act(get_engine(), get_users(), principal, command, password=password,
+                       address=client_address().remote, timeout=timeout)  # fmt: skip
+    if reply.code == acting.LOCKED:
+        auth.end_session()
+    return reply
 
 
 def engine_status(timeout: float = 3.0) -> Reply:
@@ -50,16 +63,7 @@ def engine_status(timeout: float = 3.0) -> Reply:
     return send(GetStatus(actor=current_actor()), timeout=timeout)
 
 
-# --- Thin wrappers the pages use: each builds one command with the acting user and sends it. ----
-
-# Until the login issue lands there is one local user, who is the desk's owner and so its admin.
-LOCAL_ROLES = ("admin", "trader")
-
-
-def current_roles() -> tuple[str, ...]:
-    """The acting user's roles (the login issue fills `roles` in; the local user has all)."""
-    roles = st.session_state.get("roles")
-    return tuple(roles) if roles else LOCAL_ROLES
+# --- Thin wrappers the pages use: each builds one command and sends it. ------------------------
 
 
 def select_pairs(market: MarketType, symbols: tuple[str, ...]) -> Reply:
@@ -67,8 +71,8 @@ def select_pairs(market: MarketType, symbols: tuple[str, ...]) -> Reply:
 
 
 def place_order(order: PlaceOrder) -> Reply:
-    """Send `order` as the acting user (a futures order carries its leverage: one command)."""
-    return send(order.model_copy(update={"actor": current_actor()}))
+    """Send `order` (a futures order carries its leverage: one command)."""
+    return send(order)
 
 
 def cancel_order(market: MarketType, symbol: str, client_order_id: str) -> Reply:
@@ -93,24 +97,39 @@ def set_margin_type(symbol: str, margin_type: MarginType) -> Reply:
     return send(SetMarginType(actor=current_actor(), symbol=symbol, margin_type=margin_type))
 
 
-def save_trading_config(config: dict[str, Any]) -> Reply:
-    return send(SaveTradingConfig(actor=current_actor(), config=config))
+def save_trading_config(config: dict[str, Any], password: str) -> Reply:
+    return send(SaveTradingConfig(actor=current_actor(), config=config), password=password)
 
 
-def save_risk_config(config: dict[str, Any]) -> Reply:
-    return send(SaveRiskConfig(actor=current_actor(), config=config))
+def save_risk_config(config: dict[str, Any], password: str) -> Reply:
+    return send(SaveRiskConfig(actor=current_actor(), config=config), password=password)
 
 
 def trip_kill_switch(reason: str) -> Reply:
-    return send(TripKillSwitch(actor=current_actor(), reason=reason, roles=current_roles()))
+    return send(TripKillSwitch(actor=current_actor(), reason=reason))
 
 
-def reset_kill_switch() -> Reply:
-    return send(ResetKillSwitch(actor=current_actor(), roles=current_roles()))
+def reset_kill_switch(password: str) -> Reply:
+    return send(ResetKillSwitch(actor=current_actor()), password=password)
 
 
-def test_connection() -> Reply:
-    return send(TestConnection(actor=current_actor()), timeout=30)
+def test_keys(environment: Environment) -> Reply:
+    return send(TestKeys(actor=current_actor(), environment=environment), timeout=30)
+
+
+def store_api_key(environment: Environment, api_key: str, api_secret: str, password: str) -> Reply:
+    """Seal a key in the vault (its text never leaves this call but to the engine)."""
+    try:
+        command = StoreApiKey(actor=current_actor(), environment=environment,
+                              api_key=api_key.strip(), api_secret=api_secret.strip())  # fmt: skip
+    except ValidationError:
+        return Reply(command_id=0, ok=False, code="invalid",
+                     message="A key and a secret are each 16 to 512 characters.")  # fmt: skip
+    return send(command, password=password)
+
+
+def delete_api_key(environment: Environment, password: str) -> Reply:
+    return send(DeleteApiKey(actor=current_actor(), environment=environment), password=password)
 
 
 def reconcile() -> Reply:

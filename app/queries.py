@@ -46,30 +46,6 @@ def database_size_bytes() -> int:
     return db.store().size_bytes()
 
 
-def recent_events(limit: int = 50) -> pd.DataFrame:
-    """Return the newest engine events, newest first, with readable UTC times."""
-    frame = read_df(
-        "SELECT time, level, kind, message FROM events ORDER BY id DESC LIMIT ?", [limit]
-    )
-    frame["time"] = pd.to_datetime(frame["time"], unit="ms", utc=True)
-    return frame
-
-
-def events_since(event_id: int, kinds: tuple[str, ...]) -> pd.DataFrame:
-    """Events of `kinds` newer than `event_id`, oldest first (for toasts)."""
-    return read_df(
-        "SELECT id, level, kind, message FROM events WHERE id > ? AND kind IN (SELECT unnest(?)) "
-        "ORDER BY id LIMIT 20",
-        [event_id, list(kinds)],
-    )
-
-
-def last_event_id() -> int:
-    with db.store().reader() as cur:
-        row = cur.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()
-    return int(row[0]) if row else 0
-
-
 # --- symbols and pairs --------------------------------------------------------------------------
 
 

@@ -19,6 +19,11 @@ SAVED_QUERIES = {
     "Equity curve": (
         "SELECT epoch_ms(time) AS time, equity::DOUBLE AS equity FROM equity ORDER BY time"
     ),
+    "Audit trail: who did what": (
+        "SELECT epoch_ms(time) AS time, actor, kind, message,\n"
+        "       json_extract_string(data, '$.address') AS address\n"
+        "FROM events WHERE kind LIKE 'audit.%' ORDER BY id DESC LIMIT 200"
+    ),
     "Warnings and errors": (
         "SELECT epoch_ms(time) AS time, level, kind, message FROM events\n"
         "WHERE level <> 'info' ORDER BY id DESC LIMIT 200"

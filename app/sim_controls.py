@@ -13,7 +13,9 @@ from typing import Any
 
 import pandas as pd
 
+from app import auth
 from app.runtime import get_runtime
+from engine.access.roles import Role
 
 TIMEOUT_S = 5.0
 
@@ -28,6 +30,8 @@ def available() -> bool:
 
 
 def _call(method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    if not auth.may(Role.ADMIN):
+        raise SimControlError("Only an admin changes or reads the simulator's account here.")
     simulator = get_runtime().simulator
     if simulator is None:
         raise SimControlError("No built-in simulator runs in this mode.")

@@ -2,15 +2,15 @@
 
 import streamlit as st
 
-from app import monitor_queries
-from app.commands import current_roles
+from app import auth, monitor_queries
 from app.components.alert_settings import channel_list, rule_forms
 from app.components.feedback import last_reply
 from app.components.incidents import incident_history
+from engine.access.roles import Role
 
 st.title("Alerts")
 last_reply()
-is_admin = "admin" in current_roles()
+is_admin = auth.may(Role.ADMIN)
 
 st.subheader("Channels")
 channel_list(can_edit=is_admin)

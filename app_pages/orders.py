@@ -2,17 +2,19 @@
 
 import streamlit as st
 
-from app import charts, order_queries, queries
+from app import auth, charts, order_queries, queries
 from app.components.feedback import last_reply
 from app.components.notify import toast_news
 from app.components.order_tables import cancel_all_control, history_table, open_orders_table
 from app.components.order_ticket import order_ticket
 from app.runtime import get_engine
 from app.text import plain
+from engine.access.roles import Role
 from engine.models import MarketType
 
 INTERVALS = list(queries.INTERVAL_MS)
 REFRESH_S = get_engine().settings.status_refresh_s
+TRADES = auth.may(Role.TRADER)
 
 st.title("Trade")
 last_reply()
@@ -63,17 +65,22 @@ def live_chart() -> None:
 with chart_col:
     live_chart()
 with ticket_col:
-    order_ticket(market, symbol)
+    if TRADES:
+        order_ticket(market, symbol)
+    else:
+        st.info("You may watch this desk; placing and cancelling orders takes the trader role.")
 
 open_tab, orders_tab, fills_tab = st.tabs(["Open orders", "Order history", "Fills"])
 
 
 @st.fragment(run_every=REFRESH_S)
 def live_open_orders() -> None:
+    auth.keep_session()
     orders = order_queries.open_orders(exact=True)
-    open_orders_table(orders)
+    open_orders_table(orders, can_cancel=TRADES)
     here = orders[(orders["market"] == market.value) & (orders["symbol"] == symbol)]
-    cancel_all_control(market, symbol, len(here))
+    if TRADES:
+        cancel_all_control(market, symbol, len(here))
 
 
 with open_tab:

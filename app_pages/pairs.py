@@ -2,16 +2,18 @@
 
 import streamlit as st
 
-from app import commands, favourites, queries
+from app import auth, commands, favourites, queries
 from app.components.feedback import last_reply, show_reply
 from app.components.notify import toast_news
 from app.components.pair_removal import remove_control
 from app.runtime import get_engine
 from app.text import plain
+from engine.access.roles import Role
 from engine.models import MarketType
 
 st.title("Pairs")
 last_reply()
+TRADES = auth.may(Role.TRADER)
 market = MarketType(
     st.segmented_control(
         "Market", [m.value for m in MarketType], default="spot", key="pairs_market"
@@ -26,23 +28,28 @@ catalogue = queries.symbol_catalogue()
 listed = catalogue[catalogue["market"] == market.value]
 favs = favourites.favourites(market)
 
-pick, add = st.columns([4, 1], vertical_alignment="bottom")
-choices = [s for s in listed["symbol"] if s not in selected]
-status = dict(zip(listed["symbol"], listed["status"], strict=True))
-symbol = pick.selectbox(
-    f"Add a {market} pair ({len(listed)} listed)",
-    choices,
-    index=None,
-    placeholder="Search symbols…",
-    format_func=lambda s: s if status.get(s) == "TRADING" else f"{s} ({status.get(s)})",
-    key="pairs_add_symbol",
-)
-if add.button("Add pair", type="primary", disabled=symbol is None, width="stretch"):
-    show_reply(commands.select_pairs(market, (*selected, symbol)), success_toast=True)
-    st.rerun()
 
+def add_pair() -> None:
+    pick, add = st.columns([4, 1], vertical_alignment="bottom")
+    choices = [s for s in listed["symbol"] if s not in selected]
+    status = dict(zip(listed["symbol"], listed["status"], strict=True))
+    symbol = pick.selectbox(
+        f"Add a {market} pair ({len(listed)} listed)",
+        choices,
+        index=None,
+        placeholder="Search symbols…",
+        format_func=lambda s: s if status.get(s) == "TRADING" else f"{s} ({status.get(s)})",
+        key="pairs_add_symbol",
+    )
+    if add.button("Add pair", type="primary", disabled=symbol is None, width="stretch"):
+        show_reply(commands.select_pairs(market, (*selected, symbol)), success_toast=True)
+        st.rerun()
+
+
+if TRADES:
+    add_pair()
 quick = [s for s in favs if s not in selected]
-if quick:
+if quick and TRADES:
     chosen = st.pills(
         "Favourites not streamed: click to add", quick, format_func=plain, key="pairs_quick_add"
     )
@@ -79,6 +86,9 @@ def watchlist() -> None:
             "candles": st.column_config.TextColumn("Candles stored", width="medium"),
         },
     )
+    if not TRADES:
+        st.caption("Choosing the pairs the desk streams takes the trader role.")
+        return
     chooser, remove, star = st.columns([4, 1, 1], vertical_alignment="bottom")
     picked = tuple(chooser.multiselect("Pairs to change", current, key="pairs_picked"))
     clicked = remove.button("Remove", disabled=not picked, key="pairs_remove", width="stretch")

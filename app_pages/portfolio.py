@@ -2,12 +2,13 @@
 
 import streamlit as st
 
-from app import account_queries, charts, order_queries, queries, tables
+from app import account_queries, auth, charts, order_queries, queries, tables
 from app.components.feedback import last_reply
 from app.components.notify import toast_news
 from app.components.positions import margin_mode_control, positions_table
 from app.runtime import get_engine
 from app.text import plain
+from engine.access.roles import Role
 from engine.models import MarketType
 
 st.title("Portfolio")
@@ -61,6 +62,7 @@ def balances_table() -> None:
 
 @st.fragment(run_every=get_engine().settings.status_refresh_s)
 def live_portfolio() -> None:
+    auth.keep_session()
     toast_news()
     totals()
     positions = account_queries.futures_positions(exact=True)
@@ -77,9 +79,10 @@ def live_portfolio() -> None:
             if positions.empty:
                 st.caption("No open futures positions.")
             else:
-                positions_table(positions, orders)
-            margin_mode_control(list(queries.selected_pairs(MarketType.FUTURES)), positions,
-                                orders)  # fmt: skip
+                positions_table(positions, orders, can_close=auth.may(Role.TRADER))
+            if auth.may(Role.TRADER):
+                margin_mode_control(list(queries.selected_pairs(MarketType.FUTURES)),
+                                    positions, orders)  # fmt: skip
             wallet = account_queries.futures_wallet(exact=True)
             st.subheader("Futures wallet")
             if wallet.empty:

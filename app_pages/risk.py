@@ -2,12 +2,13 @@
 
 import streamlit as st
 
-from app import account_queries, commands, risk_view
+from app import account_queries, auth, commands, risk_view
 from app.components.feedback import last_reply, show_reply
-from app.components.risk_forms import risk_form, trading_form
+from app.components.risk_forms import password_field, risk_form, trading_form
 from app.formats import browser_timezone, zone_label
 from app.runtime import get_engine
 from app.text import MAX_SHOWN, plain
+from engine.access.roles import Role
 
 st.title("Risk")
 last_reply()
@@ -24,14 +25,16 @@ def kill_switch_panel() -> None:
                 "from 00:00 UTC whatever the switch does, so a reset is refused while it is "
                 "still beyond the daily-loss limit."
             )
-            if st.button("Reset the kill switch (admin)", key="ks_reset"):
-                show_reply(commands.reset_kill_switch(), success_toast=True)
-                st.rerun()
+            if auth.may(Role.ADMIN):
+                reset_form()
             return
         st.success(
             "Kill switch off: trading allowed within the limits below.",
             icon=":material/verified_user:",
         )
+        if not auth.may(Role.TRADER):
+            st.caption("Pulling the kill switch takes the trader role.")
+            return
         reason_col, button_col = st.columns([4, 1], vertical_alignment="bottom")
         reason = reason_col.text_input(
             "Reason", placeholder="why you stop trading", key="ks_reason", max_chars=MAX_SHOWN
@@ -61,8 +64,19 @@ def day_start_note() -> None:
         )
 
 
+def reset_form() -> None:
+    """Only an admin resets the switch, and gives the password again to do it."""
+    with st.form("ks_reset_form", clear_on_submit=True):
+        password = password_field("ks_reset_password")
+        reset = st.form_submit_button("Reset the kill switch")
+    if reset:
+        show_reply(commands.reset_kill_switch(password), success_toast=True)
+        st.rerun()
+
+
 @st.fragment(run_every=get_engine().settings.status_refresh_s)
 def limit_use() -> None:
+    auth.keep_session()
     usage = risk_view.usage_table()
     day_start_note()
     if usage.empty:
@@ -94,11 +108,21 @@ st.subheader("Current use of each limit")
 limit_use()
 
 st.subheader("Configuration")
-trading_tab, risk_tab = st.tabs(["Trading", "Risk limits"])
-with trading_tab:
-    trading_form(risk_view.trading_config())
-with risk_tab:
-    risk_form(risk_view.risk_config())
+if auth.may(Role.ADMIN):
+    trading_tab, risk_tab = st.tabs(["Trading", "Risk limits"])
+    with trading_tab:
+        trading_form(risk_view.trading_config())
+    with risk_tab:
+        risk_form(risk_view.risk_config())
+else:
+    st.caption("Changing the configuration takes the admin role. In force now:")
+    st.json(
+        {
+            "trading": risk_view.trading_config().model_dump(mode="json"),
+            "risk": risk_view.risk_config().model_dump(mode="json"),
+        },
+        expanded=False,
+    )
 
 st.subheader("History of changes")
 history = risk_view.history_table(zone)

@@ -2,9 +2,11 @@
 
 import streamlit as st
 
-from app import commands, queries
+from app import commands, event_queries, queries
+from app.auth import keep_session, may
 from app.components.health_charts import health_charts
 from app.components.incidents import open_incidents
+from app.components.notify import toast_news
 from app.components.status import (
     connection_metrics,
     engine_metrics,
@@ -16,20 +18,23 @@ from app.components.status import (
 from app.formats import browser_timezone, local_time, zone_label
 from app.runtime import get_engine
 from app.text import plain
+from engine.access.roles import Role
 
 st.title("Status")
 
 
 @st.fragment(run_every=get_engine().settings.status_refresh_s)
 def live_status() -> None:
+    keep_session()
     reply = commands.engine_status()
     if not reply.ok:
         st.error(f"The engine is not answering: {plain(reply.message)}")
         return
+    toast_news()
     engine_metrics(reply.data)
     connection_metrics(reply.data)
     st.subheader("Alerts")
-    open_incidents(can_acknowledge=True)
+    open_incidents(can_acknowledge=may(Role.TRADER))
     unavailable = (reply.data.get("venue") or {}).get("unavailable_markets") or {}
     for market, reason in unavailable.items():
         st.warning(f"The {plain(market)} market is unavailable: {plain(reason)}")
@@ -53,13 +58,30 @@ def live_status() -> None:
 
     st.subheader("Recent events")
     zone = browser_timezone()
-    events = queries.recent_events()
+    events = event_queries.recent_events()
     events["time"] = [local_time(t, zone) for t in events["time"]]
     st.dataframe(
         events, hide_index=True, width="stretch",
         column_config={"time": f"Time ({zone_label(zone)})", "level": "Level", "kind": "What",
                        "message": "Message"},
     )  # fmt: skip
+    audit_trail()
+
+
+def audit_trail() -> None:
+    st.subheader("Audit trail")
+    st.caption(
+        "Who did what: every login (and failed one, with the address it came from), order, "
+        "cancel, close, configuration, key, environment and user change. In Explore: "
+        "`SELECT * FROM events WHERE kind LIKE 'audit.%'`."
+    )
+    st.dataframe(
+        event_queries.audit_trail(),
+        hide_index=True,
+        width="stretch",
+        height=320,
+        column_config={"time": st.column_config.DatetimeColumn("Time (UTC)")},
+    )
 
 
 live_status()

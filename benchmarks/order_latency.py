@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import secrets
 import statistics
 import tempfile
 import time
@@ -21,7 +22,8 @@ from pathlib import Path
 import requests
 from binance import AsyncClient
 
-from engine.assembly import build_engine
+from engine.access.roles import Role
+from engine.assembly import build_engine, desk_access
 from engine.commands import CancelAllOrders, PlaceOrder
 from engine.engine import Engine
 from engine.settings import load_settings
@@ -83,7 +85,10 @@ def main() -> None:
         )  # fmt: skip
         endpoints, keys = sim.endpoints, sim.credentials
         base = endpoints.spot_rest_root
-        engine = build_engine(load_settings(data_dir=Path(tmp) / "engine"), endpoints, keys)
+        settings = load_settings(data_dir=Path(tmp) / "engine")
+        users, access = desk_access(settings.data_dir, None, {})
+        users.add("bench", "benchmark", Role.TRADER, secrets.token_urlsafe(24))
+        engine = build_engine(settings, endpoints, keys, access)
         engine.start()
         if args.exchange_latency_ms:
             fault = {"kind": "latency", "ms": args.exchange_latency_ms, "path": "/api/v3/order",

@@ -35,6 +35,7 @@ PAGES = {
     "settings": "app_pages/settings.py",
     "explore": "app_pages/explore.py",
 }
+BENCH_USER, BENCH_PASSWORD = "bench", "benchmark password"
 MINUTE = 60_000
 YEAR_MINUTES = 365 * 24 * 60
 SYMBOLS = {"BTCUSDT": 95_000.0, "ETHUSDT": 3_300.0, "BNBUSDT": 650.0}
@@ -170,9 +171,16 @@ def time_pages(data_dir: Path, runs: int) -> dict[str, dict[str, float]]:
     from streamlit.testing.v1 import AppTest
 
     os.environ["TRADEDESK_DATA_DIR"] = str(data_dir)
+    os.environ.setdefault("TRADEDESK_ADMIN_USER", BENCH_USER)
+    os.environ.setdefault("TRADEDESK_ADMIN_PASSWORD", BENCH_PASSWORD)
     os.chdir(REPO)
     st.cache_resource.clear()
     at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=120)
+    at.run()  # the login page (the first admin comes from the environment)
+    at.text_input[0].input(os.environ["TRADEDESK_ADMIN_USER"])
+    at.text_input[1].input(os.environ["TRADEDESK_ADMIN_PASSWORD"])
+    at.button[0].click()
+    at.run()
     at.run()
     settled_s = _wait_until_settled()
     results = {}
@@ -198,13 +206,14 @@ def _wait_until_settled(limit_s: float = 180.0) -> float:
     """Wait until the engine answers GetStatus within 0.2 s five times in a row (its start-up
     work on a large database blocks its loop for a while); return the seconds waited."""
     from app.runtime import get_engine
-    from engine.commands import CommandError, GetStatus
+    from engine.command_queue import CommandError
+    from engine.commands import GetStatus
 
     started, quick = time.perf_counter(), 0
     while quick < 5 and time.perf_counter() - started < limit_s:
         asked = time.perf_counter()
         try:
-            get_engine().submit(GetStatus(actor="bench")).result(timeout=30)
+            get_engine().submit(GetStatus(actor=BENCH_USER)).result(timeout=30)
         except CommandError:
             quick = 0
             continue

@@ -15,13 +15,15 @@ from typing import Any
 
 import orjson
 
-from engine.assembly import build_engine
+from engine import redact
+from engine.assembly import Access, build_engine, desk_access
 from engine.binance.urls import Endpoints, endpoints_for, sim_endpoints
-from engine.credentials import Credentials, EnvironmentCredentials
+from engine.credentials import Credentials, secrets_table
 from engine.engine import Engine
 from engine.models import Environment
 from engine.settings import KLINE_INTERVALS, Settings, SettingsError, load_settings
 from engine.sim_process import SimulatorProcess, start_simulator
+from engine.vault import MASTER_KEY_VARIABLE
 
 LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"]
 SECRET_ENV = "TRADEDESK_SIM_API_SECRET"  # the attached simulator's secret, never on argv
@@ -88,21 +90,23 @@ def settings_overrides(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level, format=LOG_FORMAT)
+    redact.install()
     try:
         settings = load_settings(**settings_overrides(args))
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
+    access = headless_access(settings)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     try:
-        endpoints, credentials, simulator = connection(settings, args)
+        endpoints, credentials, simulator = connection(settings, args, access)
     except (ValueError, RuntimeError, OSError) as exc:
         print(f"Cannot connect: {exc}", file=sys.stderr)
         return 2
     try:
-        engine = build_engine(settings, endpoints, credentials)
+        engine = build_engine(settings, endpoints, credentials, access)
         engine.start()
         try:
             _wait(engine, stop, args.run_for, args.status_every)
@@ -115,12 +119,20 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def headless_access(settings: Settings) -> Access:
+    """The data dir's users (they own the commands) and keys: environment, secrets, vault."""
+    secrets = secrets_table()
+    passphrase = os.environ.get(MASTER_KEY_VARIABLE) or secrets.get("master_key")
+    redact.register(passphrase)
+    return desk_access(settings.data_dir, passphrase, secrets)[1]
+
+
 def connection(
-    settings: Settings, args: argparse.Namespace
+    settings: Settings, args: argparse.Namespace, access: Access
 ) -> tuple[Endpoints, Credentials | None, SimulatorProcess | None]:
     """Endpoints and keys for the mode; in sim mode attach or start the built-in simulator."""
     if settings.mode is not Environment.SIM:
-        keys = EnvironmentCredentials().credentials_for(settings.mode)
+        keys = access.keys.credentials_for(settings.mode)
         return endpoints_for(settings.mode), keys, None
     if args.rest_url:
         secret = attach_secret(args)

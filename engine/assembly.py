@@ -13,20 +13,40 @@ start in this order and stop in reverse:
     account        user-data streams and reconciliation (updates -> orders' recorder)
     preferences    favourites
     monitor        health metrics, alert rules, incidents and their delivery
+    keys           stored keys, connection tests, the gate before going live
+
+`Access` is what the engine knows about people and keys: the user store it asks for an actor's
+role (the dispatcher and the kill switch ask it), the vault, the chain of key sources and where
+each environment's exchange is.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.access.roles import RoleSource
+from engine.access.users import USERS_FILE, UserStore, users_from_secrets
 from engine.account.state import AccountReader
 from engine.account.sync import AccountSync
 from engine.binance.rest import BinanceRest
-from engine.binance.urls import Endpoints
+from engine.binance.urls import Endpoints, endpoints_for
 from engine.context import Component
-from engine.credentials import Credentials
+from engine.credentials import (
+    CredentialChain,
+    Credentials,
+    CredentialsSource,
+    EnvironmentVariables,
+    SecretsKeys,
+)
 from engine.engine import Engine
 from engine.guard import KillSwitchGuard
+from engine.keyring import Keyring
 from engine.market.component import MarketData
 from engine.market.prices import LivePrices
+from engine.models import Environment
 from engine.monitor.component import Monitor
 from engine.monitor.health import HealthSources
 from engine.orders.component import Orders
@@ -36,11 +56,42 @@ from engine.preferences import PreferencesComponent
 from engine.risk.component import Risk
 from engine.risk.switch_state import KillSwitchState
 from engine.settings import Settings
+from engine.vault import VAULT_FILE, Vault, VaultCredentials
 from engine.venue import Venue
 
 
+@dataclass(frozen=True)
+class Access:
+    roles: RoleSource
+    vault: Vault
+    keys: CredentialChain
+    endpoints_of: Callable[[Environment], Endpoints | None] = endpoints_for
+
+
+def desk_access(
+    data_dir: Path,
+    passphrase: str | None,
+    secrets: Mapping[str, Any],
+    more_keys: Sequence[tuple[str, CredentialsSource]] = (),
+) -> tuple[UserStore, Access]:
+    """The user store, the vault and the chain of key sources of the desk in `data_dir`.
+
+    `secrets` is the `[tradedesk]` table of the secrets (users, keys); `more_keys` come last
+    (the built-in simulator's generated keys).
+    """
+    users = UserStore(data_dir / USERS_FILE, users_from_secrets(secrets.get("users", {})))
+    vault = Vault(data_dir / VAULT_FILE, passphrase)
+    chain = CredentialChain([
+        ("environment variables TRADEDESK_<ENV>_API_KEY / _API_SECRET", EnvironmentVariables()),
+        ("[tradedesk.keys.<env>] in the secrets", SecretsKeys(secrets)),
+        ("the encrypted vault", VaultCredentials(vault)),
+        *more_keys,
+    ])  # fmt: skip
+    return users, Access(users, vault, chain)
+
+
 def build_engine(
-    settings: Settings, endpoints: Endpoints, credentials: Credentials | None
+    settings: Settings, endpoints: Endpoints, credentials: Credentials | None, access: Access
 ) -> Engine:
     """An engine connected to `endpoints`, with every component, not yet started."""
     venue = Venue(BinanceRest(endpoints, credentials, settings.request_timeout_s))
@@ -53,11 +104,14 @@ def build_engine(
     recorder = OrderRecorder(account)
     recorder.subscribe(portfolio.on_fills)
     orders = Orders(venue, prices, account, risk, recorder)
-    guard = KillSwitchGuard(switch, risk, orders, portfolio, account)
+    guard = KillSwitchGuard(switch, risk, orders, portfolio, account, access.roles)
     sync = AccountSync(venue, orders, account, portfolio)
-    monitor = Monitor(HealthSources(venue, market, sync, account, prices, risk), recorder)
+    monitor = Monitor(
+        HealthSources(venue, market, sync, account, prices, risk), recorder, secrets=access.vault
+    )
+    keys = Keyring(venue, access.vault, access.keys, access.endpoints_of)
     components: list[Component] = [
         venue, account, market, portfolio, risk, orders, guard, sync,
-        PreferencesComponent(venue), monitor,
+        PreferencesComponent(venue), monitor, keys,
     ]  # fmt: skip
-    return Engine(settings, components)
+    return Engine(settings, components, roles=access.roles)

@@ -1,34 +1,37 @@
-"""Commands the UI sends to the engine, the engine's replies, and the queue between them.
+"""Commands the UI sends to the engine, and the engine's replies.
 
 Commands are immutable pydantic models: a bad field is refused when the command is built, in the
-caller's thread, before anything is queued. Every command names the acting user (`actor`), so
-role checks and the audit trail have it. The queue is bounded and never blocks the caller: a full
-queue or a stopped engine raises at once, and a reply is awaited with a timeout.
+caller's thread, before anything is queued. Every command names the acting user (`actor`) and
+nothing else about them: each command type says which role it takes (`required_role`), and both
+the app's command path and the engine look the actor's role up in the user store. Whether the
+app must ask for the password again first is the command's too (`needs_password`). They travel
+to the engine through engine/command_queue.py.
 """
 
 from __future__ import annotations
 
 import itertools
-import queue
-import threading
-import time
-from collections.abc import Callable
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from engine.models import MarginType, MarketType, OrderType, Side, TimeInForce
+from engine.access.roles import Role
+from engine.models import Environment, MarginType, MarketType, OrderType, Side, TimeInForce
 
 _ids = itertools.count(1)
 
 
 class Command(BaseModel):
-    """Base of every command: who asks, and a process-unique id."""
+    """Base of every command: who asks, and a process-unique id.
+
+    `required_role` is the least role that may send it (admin unless a command says less: a new
+    command is closed until someone decides who may send it); None means no user is needed.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+    required_role: ClassVar[Role | None] = Role.ADMIN
+    needs_password: ClassVar[bool] = False
 
     actor: str = Field(min_length=1, max_length=64)
     command_id: int = Field(default_factory=lambda: next(_ids))
@@ -37,11 +40,14 @@ class Command(BaseModel):
 class Ping(Command):
     """Ask the engine to answer; measures the command round trip."""
 
+    required_role = Role.VIEWER
     payload: str = ""
 
 
 class GetStatus(Command):
     """Ask the engine for its health snapshot (state, uptime, loop lag, queue, tasks)."""
+
+    required_role = Role.VIEWER
 
 
 Quantity = Decimal
@@ -50,6 +56,7 @@ Quantity = Decimal
 class PlaceOrder(Command):
     """Place one order. Exactly one of `quantity` and `quote_quantity` is given."""
 
+    required_role = Role.TRADER
     market: MarketType
     symbol: str = Field(pattern=r"^[A-Z0-9]{5,20}$")
     side: Side
@@ -118,22 +125,26 @@ def _market_problems(o: PlaceOrder) -> list[str]:
 
 
 class CancelOrder(Command):
+    required_role = Role.TRADER
     market: MarketType
     symbol: str = Field(pattern=r"^[A-Z0-9]{5,20}$")
     client_order_id: str = Field(min_length=1, max_length=36)
 
 
 class CancelAllOrders(Command):
+    required_role = Role.TRADER
     market: MarketType
     symbol: str = Field(pattern=r"^[A-Z0-9]{5,20}$")
 
 
 class SetLeverage(Command):
+    required_role = Role.TRADER
     symbol: str = Field(pattern=r"^[A-Z0-9]{5,20}$")
     leverage: int = Field(ge=1, le=125)
 
 
 class SetMarginType(Command):
+    required_role = Role.TRADER
     symbol: str = Field(pattern=r"^[A-Z0-9]{5,20}$")
     margin_type: MarginType
 
@@ -142,6 +153,7 @@ class ClosePosition(Command):
     """Close a futures position at market (reduce-only); optionally cancel its reduce-only
     orders first, which would have nothing left to reduce."""
 
+    required_role = Role.TRADER
     symbol: str = Field(pattern=r"^[A-Z0-9]{5,20}$")
     cancel_reduce_only: bool = False
 
@@ -149,6 +161,7 @@ class ClosePosition(Command):
 class SelectPairs(Command):
     """Replace the selected pairs of one market; the engine subscribes and backfills."""
 
+    required_role = Role.TRADER
     market: MarketType
     symbols: tuple[str, ...]
 
@@ -156,41 +169,109 @@ class SelectPairs(Command):
 class Reconcile(Command):
     """Re-read balances, orders, fills and positions from the exchange now."""
 
+    required_role = Role.TRADER
+
 
 class TestConnection(Command):
-    """Check the keys against the exchange: account permissions, both markets."""
+    """Check the running engine's keys against its exchange: what they may do, both markets.
+
+    The result is kept per environment and key (a live key must pass before going live)."""
 
 
 class SaveTradingConfig(Command):
     """Store a new trading configuration version (validated by the engine)."""
 
+    needs_password = True
     config: dict[str, Any]
 
 
 class SaveRiskConfig(Command):
     """Store a new risk configuration version (validated by the engine)."""
 
+    needs_password = True
     config: dict[str, Any]
 
 
 class TripKillSwitch(Command):
     """Pull the kill switch by hand (any trader or admin)."""
 
+    required_role = Role.TRADER
     reason: str = Field(min_length=1, max_length=500)
-    roles: tuple[str, ...] = ()
 
 
 class ResetKillSwitch(Command):
-    """Reset the kill switch; the engine refuses unless `roles` holds admin."""
+    """Reset the kill switch (an admin, who gives the password again)."""
 
-    roles: tuple[str, ...] = ()
+    needs_password = True
 
 
 class SaveFavourites(Command):
     """Store the trader's favourite pairs of one market (a versioned preference)."""
 
+    required_role = Role.TRADER
     market: MarketType
     symbols: tuple[str, ...] = Field(max_length=200)
+
+
+# --- the audit trail's records from the UI process, keys and the environment ---------------------
+
+USER_UNKNOWN = "(unknown user)"
+LoginOutcome = Literal["succeeded", "failed", "locked", "logged_out", "expired"]
+
+
+class RecordLogin(Command):
+    """A login, a failed one, a logout or an expired session, for the audit trail.
+
+    `actor` is the user name, or USER_UNKNOWN when the name typed is nobody's (that text is not
+    kept: people type passwords into it). Nobody needs to be logged in to send it.
+    """
+
+    required_role = None
+    outcome: LoginOutcome
+    method: Literal["password", "cookie", "setup", "reauth"] | None = None
+    address: str | None = Field(None, max_length=64)
+    forwarded_for: str | None = Field(None, max_length=200)
+
+
+class RecordUserChange(Command):
+    """An admin's change to the users (the app writes the user store; this is its record)."""
+
+    change: Literal["created", "role", "password", "disabled", "enabled"]
+    username: str = Field(min_length=1, max_length=64)
+    role: Role | None = None
+
+
+class StoreApiKey(Command):
+    """Encrypt an API key and its secret into the vault for `environment` (testnet or live)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+    needs_password = True
+    environment: Environment
+    api_key: SecretStr = Field(min_length=16, max_length=256)
+    api_secret: SecretStr = Field(min_length=16, max_length=512)
+
+
+class DeleteApiKey(Command):
+    """Remove `environment`'s key from the vault."""
+
+    needs_password = True
+    environment: Environment
+
+
+class TestKeys(Command):
+    """Check the keys the desk holds for `environment` against that environment's exchange and
+    keep the result (a live key must pass before the desk may go live)."""
+
+    environment: Environment
+
+
+class SwitchEnvironment(Command):
+    """May the desk switch to `target`? The engine answers with the gate (for live: a key that
+    passed its test, and the typed confirmation); the app then restarts it in `target`."""
+
+    needs_password = True
+    target: Environment
+    confirmation: str = Field("", max_length=40)
 
 
 class Reply(BaseModel):
@@ -203,111 +284,3 @@ class Reply(BaseModel):
     message: str = ""
     code: str | None = None  # machine-readable reason on refusal, e.g. "filter.LOT_SIZE"
     data: dict[str, Any] = Field(default_factory=dict)
-
-
-class CommandError(RuntimeError):
-    """The command could not be delivered or answered."""
-
-
-class QueueFull(CommandError):
-    pass
-
-
-class EngineStopped(CommandError):
-    pass
-
-
-class ReplyTimeout(CommandError):
-    pass
-
-
-class Handle:
-    """The caller's side of one submitted command."""
-
-    def __init__(self, command: Command) -> None:
-        self.command = command
-        self._future: Future[Reply] = Future()
-
-    def result(self, timeout: float) -> Reply:
-        """Wait up to `timeout` seconds for the reply."""
-        try:
-            return self._future.result(timeout=timeout)
-        except FutureTimeout:
-            raise ReplyTimeout(
-                f"The engine did not answer {type(self.command).__name__} within {timeout:g} s. "
-                "It may still act on it: check the Status page before sending it again."
-            ) from None
-
-    def done(self) -> bool:
-        return self._future.done()
-
-    def when_done(self, callback: Callable[[Reply | None], None]) -> None:
-        """Call `callback(reply)` once answered (None when the engine failed the command)."""
-        self._future.add_done_callback(
-            lambda f: callback(None if f.exception() is not None else f.result())
-        )
-
-    def resolve(self, reply: Reply) -> None:
-        if not self._future.done():
-            self._future.set_result(reply)
-
-    def fail(self, error: BaseException) -> None:
-        if not self._future.done():
-            self._future.set_exception(error)
-
-
-State = Literal["open", "closed"]
-
-
-class CommandQueue:
-    """Bounded, thread-safe queue of handles; `submit` never blocks."""
-
-    def __init__(self, maxsize: int, on_submit: Callable[[], None] | None = None) -> None:
-        self.maxsize = maxsize
-        self._queue: queue.Queue[Handle] = queue.Queue(maxsize=maxsize)
-        self._lock = threading.Lock()
-        self._state: State = "closed"
-        self._on_submit = on_submit
-        self.submitted = 0
-        self.last_submit_monotonic = time.monotonic()
-
-    def open(self, on_submit: Callable[[], None] | None = None) -> None:
-        with self._lock:
-            self._state = "open"
-            if on_submit is not None:
-                self._on_submit = on_submit
-
-    def submit(self, command: Command) -> Handle:
-        """Queue `command`; raise `EngineStopped` or `QueueFull` at once instead of waiting."""
-        handle = Handle(command)
-        with self._lock:
-            if self._state != "open":
-                raise EngineStopped("The engine is not running; start it and try again.")
-            try:
-                self._queue.put_nowait(handle)
-            except queue.Full:
-                raise QueueFull(
-                    f"The engine has {self.maxsize} commands waiting; try again in a moment."
-                ) from None
-            self.submitted += 1
-            self.last_submit_monotonic = time.monotonic()
-            wake = self._on_submit
-        if wake is not None:
-            wake()
-        return handle
-
-    def take_nowait(self) -> Handle | None:
-        try:
-            return self._queue.get_nowait()
-        except queue.Empty:
-            return None
-
-    def depth(self) -> int:
-        return self._queue.qsize()
-
-    def close(self) -> None:
-        """Refuse new commands and fail the ones still waiting."""
-        with self._lock:
-            self._state = "closed"
-        while (handle := self.take_nowait()) is not None:
-            handle.fail(EngineStopped("The engine stopped before it could run this command."))

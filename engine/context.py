@@ -57,7 +57,12 @@ class EngineContext(Protocol):
     def writer(self) -> BatchWriter: ...
 
     def record(
-        self, level: Level, kind: EventKind, message: str, data: Mapping[str, Any] | None = None
+        self,
+        level: Level,
+        kind: EventKind,
+        message: str,
+        data: Mapping[str, Any] | None = None,
+        actor: str | None = None,
     ) -> None: ...
 
     def on_event(self, listener: EventListener) -> None:

@@ -1,8 +1,11 @@
 """The engine: one thread running one asyncio loop, supervising long-running tasks.
 
 Other threads talk to it only through `submit(command)`, which returns a handle to wait on.
-`start()` and `stop()` are idempotent; `stop()` cancels every task, flushes the writer, closes
-the database and joins the thread, leaving nothing behind.
+Before a command reaches its handler the engine asks its `RoleSource` (the user store) for the
+actor's role: an unknown actor, or one whose role does not include the command's
+`required_role`, is refused and nothing is done. Every command a person sends is then an
+`audit.*` event (engine/audit.py). `start()` and `stop()` are idempotent; `stop()` cancels every
+task, flushes the writer, closes the database and joins the thread, leaving nothing behind.
 """
 
 from __future__ import annotations
@@ -17,7 +20,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from engine.commands import Command, CommandQueue, GetStatus, Handle, Ping, Reply
+from engine.access.roles import RoleSource, refusal
+from engine.audit import audit_record
+from engine.command_queue import CommandQueue, Handle
+from engine.commands import Command, GetStatus, Ping, RecordLogin, RecordUserChange, Reply
 from engine.context import Component, CoreHealth, EventListener, TaskFactory, TaskHealth
 from engine.events import EventKind, EventLog, Level
 from engine.settings import Settings
@@ -46,9 +52,16 @@ class EngineState(StrEnum):
 class Engine:
     """Owns the loop, the database, the command queue and the supervised tasks."""
 
-    def __init__(self, settings: Settings, components: list[Component] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        components: list[Component] | None = None,
+        *,
+        roles: RoleSource,
+    ) -> None:
         self.settings = settings
         self.components: list[Component] = list(components or [])
+        self.roles = roles
         self.commands = CommandQueue(settings.command_queue_size)
         self.state = EngineState.STOPPED
         self._store: Store | None = None
@@ -61,6 +74,8 @@ class Engine:
         self._handlers: dict[type[Command], Handler] = {
             Ping: self._on_ping,
             GetStatus: self._on_status,
+            RecordLogin: self._on_record,  # the audit event is the whole effect
+            RecordUserChange: self._on_record,
         }
         self._lifecycle = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -224,13 +239,18 @@ class Engine:
     # --- events -------------------------------------------------------------------------------
 
     def record(
-        self, level: Level, kind: EventKind, message: str, data: Mapping[str, Any] | None = None
+        self,
+        level: Level,
+        kind: EventKind,
+        message: str,
+        data: Mapping[str, Any] | None = None,
+        actor: str | None = None,
     ) -> None:
         """Keep an event in memory and queue it for the `events` table (engine thread only).
 
         Events are written with the next flush, and at shutdown; a failed write keeps them.
         """
-        self.events.record(level, kind, message, data)
+        self.events.record(level, kind, message, data, actor)
 
     def on_event(self, listener: EventListener) -> None:
         self.events.subscribe(listener)
@@ -257,17 +277,9 @@ class Engine:
 
     async def _handle(self, handle: Handle) -> None:
         command = handle.command
-        handler = self._handlers.get(type(command))
+        forbidden = self._forbidden(command)
         try:
-            if handler is None:
-                reply = Reply(
-                    command_id=command.command_id,
-                    ok=False,
-                    code="unsupported",
-                    message=f"This engine has no handler for {type(command).__name__}.",
-                )
-            else:
-                reply = await handler(command)
+            reply = forbidden or await self._run_handler(command)
         except Exception as exc:  # every command gets an answer
             self.record(Level.ERROR, EventKind.COMMAND_FAILED, f"{type(command).__name__}: {exc}")
             reply = Reply(
@@ -276,8 +288,34 @@ class Engine:
                 code="internal",
                 message=f"The engine failed on this command: {exc}",
             )
+        self._audit(command, reply, forbidden=forbidden is not None)
         self.commands_handled += 1
         handle.resolve(reply)
+
+    def _forbidden(self, command: Command) -> Reply | None:
+        """A refusal when the actor may not send `command` (role from the user store)."""
+        needed = type(command).required_role
+        role = self.roles.role_of(command.actor) if needed is not None else None
+        why = refusal(command.actor, needed, role)
+        if why is None:
+            return None
+        return Reply(command_id=command.command_id, ok=False, code="desk.forbidden", message=why)
+
+    async def _run_handler(self, command: Command) -> Reply:
+        handler = self._handlers.get(type(command))
+        if handler is None:
+            return Reply(
+                command_id=command.command_id,
+                ok=False,
+                code="unsupported",
+                message=f"This engine has no handler for {type(command).__name__}.",
+            )
+        return await handler(command)
+
+    def _audit(self, command: Command, reply: Reply, *, forbidden: bool) -> None:
+        record = audit_record(command, reply, forbidden=forbidden)
+        if record is not None:
+            self.record(record.level, record.kind, record.message, record.data, record.actor)
 
     def register_handler(
         self, command_type: type[C], handler: Callable[[C], Awaitable[Reply]]
@@ -307,6 +345,9 @@ class Engine:
 
     async def _on_ping(self, command: Ping) -> Reply:
         return Reply(command_id=command.command_id, ok=True, message=command.payload)
+
+    async def _on_record(self, command: Command) -> Reply:
+        return Reply(command_id=command.command_id, ok=True, message="Recorded.")
 
     async def _on_status(self, command: GetStatus) -> Reply:
         return Reply(command_id=command.command_id, ok=True, data=self.status())

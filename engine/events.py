@@ -1,6 +1,7 @@
 """What the engine tells people: typed event kinds, and the log that keeps every event.
 
-Events are the audit trail (orders refused, kill switch pulled, streams lost). One vocabulary,
+Events are the audit trail (orders refused, kill switch pulled, streams lost). Every command a
+person sends, and every login, is also an `audit.*` event naming who (`actor`). One vocabulary,
 `EventKind`, is shared by the engine that records them and the pages that toast or list them.
 `EventLog` keeps the recent ones in memory and writes the rest to the `events` table in batches;
 a batch that fails to write is kept and written again with the next flush, so a database error
@@ -60,6 +61,21 @@ class EventKind(StrEnum):
     ALERT_RESOLVED = "alert.resolved"
     ALERT_SETTINGS = "alert.settings"  # a rule or a channel changed
     ALERT_ACKNOWLEDGED = "alert.acknowledged"
+    # The audit trail: who did what (the event's actor), done or refused.
+    AUDIT_LOGIN = "audit.login"  # logins, failed ones, lockouts, logouts, expired sessions
+    AUDIT_USERS = "audit.users"
+    AUDIT_ORDER = "audit.order"
+    AUDIT_CANCEL = "audit.cancel"
+    AUDIT_CLOSE = "audit.close"
+    AUDIT_CONFIG = "audit.config"  # risk and trading configuration, pairs, leverage, favourites
+    AUDIT_KILL_SWITCH = "audit.kill_switch"
+    AUDIT_KEYS = "audit.keys"  # stored, deleted, tested (never the key)
+    AUDIT_ENVIRONMENT = "audit.environment"
+    AUDIT_ALERTS = "audit.alerts"  # alert rules and channels, test alerts, acknowledgements
+    AUDIT_FORBIDDEN = "audit.forbidden"  # a command its actor may not send
+
+
+AUDIT_PREFIX = "audit."
 
 
 # What a trader is told about at once, in every open session.
@@ -84,6 +100,7 @@ class Event:
     kind: EventKind
     message: str
     data: Mapping[str, Any] = field(default_factory=dict)
+    actor: str | None = None  # who, for the audit trail
 
 
 EventWriter = Callable[[list[Event]], None]  # runs on the database thread; raises on failure
@@ -109,9 +126,14 @@ class EventLog:
         self._ids = itertools.count(last_id + 1)
 
     def record(
-        self, level: Level, kind: EventKind, message: str, data: Mapping[str, Any] | None = None
+        self,
+        level: Level,
+        kind: EventKind,
+        message: str,
+        data: Mapping[str, Any] | None = None,
+        actor: str | None = None,
     ) -> Event:
-        event = Event(next(self._ids), now_ms(), level, kind, message, dict(data or {}))
+        event = Event(next(self._ids), now_ms(), level, kind, message, dict(data or {}), actor)
         self.recent.append(event)
         log.log(logging.ERROR if level is Level.ERROR else logging.INFO, "%s: %s", kind, message)
         self._unwritten.append(event)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from engine.access.roles import RoleSource
 from engine.account.state import AccountReader
 from engine.clock import now_ms
 from engine.commands import Reply, ResetKillSwitch, TripKillSwitch
@@ -62,8 +63,10 @@ class KillSwitchGuard:
         orders: Orders,
         portfolio: Portfolio,
         account: AccountReader,
+        roles: RoleSource,
     ) -> None:
         self.switch = switch
+        self.roles = roles
         self.risk = risk
         self.orders = orders
         self.portfolio = portfolio
@@ -111,10 +114,15 @@ class KillSwitchGuard:
 
     # --- commands -------------------------------------------------------------------------------
 
+    def _roles_of(self, actor: str) -> frozenset[str]:
+        """The actor's roles as the user store has them now (never as a command says)."""
+        role = self.roles.role_of(actor)
+        return role.names() if role is not None else frozenset()
+
     async def _on_trip(self, command: TripKillSwitch) -> Reply:
         try:
             transition = trip_by_hand(
-                self.switch.current, command.actor, set(command.roles), command.reason,
+                self.switch.current, command.actor, self._roles_of(command.actor), command.reason,
                 self.risk.config.kill_switch_action, now_ms(),
             )  # fmt: skip
         except KillSwitchRefused as exc:
@@ -129,7 +137,7 @@ class KillSwitchGuard:
         over = daily_loss_trip(self.risk.config, valuation.equity, valuation.day_start_equity)
         try:
             transition = reset(
-                self.switch.current, command.actor, set(command.roles), now_ms(),
+                self.switch.current, command.actor, self._roles_of(command.actor), now_ms(),
                 valuation.equity, over,
             )  # fmt: skip
         except KillSwitchRefused as exc:

@@ -350,17 +350,6 @@ class FundingPayment(Frozen):
     tran_id: int
 
 
-class KeyPermissions(Frozen):
-    """What an API key may do, as the exchange reports it (never the key itself)."""
-
-    spot_trade: bool
-    withdraw: bool
-    deposit: bool
-    account_type: str
-    futures_trade: bool | None = None  # None: the futures market was not asked
-    futures_wallet: Decimal | None = None
-
-
 class OrderFields(Protocol):
     """What filters and risk checks read from an order; `engine.commands.PlaceOrder` has them."""
 

@@ -97,6 +97,7 @@ class Settings(BaseSettings):
     monitor_keep_days: float = Field(2.0, gt=0, le=365, description="metrics kept this long")
     alert_attempts: int = Field(4, ge=1, le=20, description="tries per alert and channel")
     alert_retry_s: float = Field(2.0, gt=0, le=600, description="first wait between tries")
+    session_hours: float = Field(12.0, gt=0, le=720, description="how long a login lasts")
     sim_seed: int = Field(7, description="seed of the simulator's synthetic feed")
     sim_feed: str = Field("synthetic", description="synthetic | replay:PATH | live:URL")
     # Attach to an already running exchange instead of the built-in simulator (sim mode only).

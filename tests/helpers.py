@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
+
+from engine.access.roles import Role
+from engine.assembly import Access
+from engine.credentials import CredentialChain
+from engine.vault import Vault
 
 T = TypeVar("T")
 
@@ -42,3 +48,21 @@ def part(engine: Any, kind: type[C]) -> C:
     found = next((c for c in engine.components if isinstance(c, kind)), None)
     assert found is not None, f"the engine has no {kind.__name__}"
     return found
+
+
+class Everyone:
+    """A role source for tests that are not about access: every actor holds `role`."""
+
+    def __init__(self, role: Role = Role.ADMIN) -> None:
+        self.role = role
+
+    def role_of(self, actor: str) -> Role | None:
+        return self.role
+
+
+ADMINS = Everyone(Role.ADMIN)
+
+
+def open_access(data_dir: Path, role: Role = Role.ADMIN) -> Access:
+    """Every actor holds `role`; an empty vault without a passphrase; no other keys."""
+    return Access(Everyone(role), Vault(data_dir / "vault.json", None), CredentialChain([]))

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import order_queries, queries
+from app import event_queries, order_queries
+from app.auth import keep_session
+from app.components.header import show_notices
 from app.formats import amount
 from app.text import plain
 from engine.clock import now_ms
@@ -22,12 +24,18 @@ _SEEN_FILL = "_notify_seen_fill_ms"
 
 
 def toast_news() -> None:
-    """Toast new fills and refusals; the first call of a session only marks where it starts."""
+    """Toast new fills and refusals; the first call of a session only marks where it starts.
+
+    Notices to every session (an environment switch) show here too, so a page left open sees
+    them without a click; and a session that has ended stops here (every live part calls this).
+    """
+    keep_session()
+    show_notices()
     if _SEEN not in st.session_state:
-        st.session_state[_SEEN] = queries.last_event_id()
+        st.session_state[_SEEN] = event_queries.last_event_id()
         st.session_state[_SEEN_FILL] = now_ms()
         return
-    for event in queries.events_since(st.session_state[_SEEN], TOAST_KINDS).itertuples():
+    for event in event_queries.events_since(st.session_state[_SEEN], TOAST_KINDS).itertuples():
         icon = ":material/block:" if event.level != "info" else ":material/info:"
         st.toast(plain(event.message), icon=icon)
         st.session_state[_SEEN] = int(event.id)

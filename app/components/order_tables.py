@@ -21,8 +21,9 @@ TEXT_COLUMNS = (
 _CONFIRM = "_confirm_cancel_all"
 
 
-def open_orders_table(orders: pd.DataFrame) -> None:
-    """One line per open order with its own Cancel button (the newest 50); `orders` exact."""
+def open_orders_table(orders: pd.DataFrame, *, can_cancel: bool) -> None:
+    """One line per open order (the newest 50; `orders` exact), with its own Cancel button
+    when `can_cancel` (a trader)."""
     if orders.empty:
         st.caption("No open orders.")
         return
@@ -49,7 +50,7 @@ def open_orders_table(orders: pd.DataFrame) -> None:
         cols[2].markdown(f":{colour}[{text.plain(order.side)}]")
         for col, name in zip(cols[3:10], shown[2:], strict=True):
             col.markdown(text.plain(values[name]))
-        if cols[10].button("Cancel", key=f"cancel_{order.client_order_id}"):
+        if can_cancel and cols[10].button("Cancel", key=f"cancel_{order.client_order_id}"):
             reply = commands.cancel_order(
                 MarketType(order.market), order.symbol, order.client_order_id
             )

@@ -16,9 +16,10 @@ _CONFIRM = "_confirm_close_position"
 TEXT = ("Symbol", "Side", "Margin mode")
 
 
-def positions_table(positions: pd.DataFrame, open_orders: pd.DataFrame) -> None:
+def positions_table(positions: pd.DataFrame, open_orders: pd.DataFrame, *, can_close: bool) -> None:
     """`positions` exact (account_queries.futures_positions(exact=True)); `open_orders` the
-    open futures orders, for the reduce-only ones a close would leave with nothing to reduce."""
+    open futures orders, for the reduce-only ones a close would leave with nothing to reduce;
+    a Close button per position when `can_close` (a trader)."""
     grids = queries.grids({("futures", s) for s in positions["symbol"]})
     view = tables.positions_view(positions, grids)
     st.dataframe(
@@ -33,6 +34,8 @@ def positions_table(positions: pd.DataFrame, open_orders: pd.DataFrame) -> None:
             ),
         },
     )  # fmt: skip
+    if not can_close:
+        return
     pending = st.session_state.get(_CONFIRM)
     if pending:
         _confirm_close(pending, _reduce_only(open_orders, pending))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -10,6 +11,7 @@ from app import commands, queries
 from app.components.feedback import show_reply
 from app.risk_view import ACTION_LABELS, ACTION_WORDS
 from app.text import plain
+from engine.commands import Reply
 from engine.risk.config import (
     ConfigError,
     KillSwitchAction,
@@ -58,6 +60,7 @@ def trading_form(current: TradingConfig) -> None:
             default=[p for p in current.futures_pairs if p in listed["futures"]],
             key="cfg_futures_pairs",
         )
+        password = password_field("cfg_trading_password")
         submitted = st.form_submit_button("Save trading configuration", type="primary")
     if submitted:
         data = {
@@ -66,7 +69,7 @@ def trading_form(current: TradingConfig) -> None:
             "spot_pairs": spot_pairs,
             "futures_pairs": futures_pairs,
         }
-        _save(data, parse_trading_config, commands.save_trading_config)
+        _save(data, parse_trading_config, commands.save_trading_config, password)
 
 
 def risk_form(current: RiskConfig) -> None:
@@ -112,9 +115,10 @@ def risk_form(current: RiskConfig) -> None:
         b.caption(" ".join(f"**{ACTION_LABELS[a]}**: {ACTION_WORDS[a]}" for a in KillSwitchAction))
         data["risk_per_trade"] = _risk_per_trade(c, current)
         data["correlation"] = _correlation(current)
+        password = password_field("cfg_risk_password")
         submitted = st.form_submit_button("Save risk limits", type="primary")
     if submitted:
-        _save(data, parse_risk_config, commands.save_risk_config)
+        _save(data, parse_risk_config, commands.save_risk_config, password)
 
 
 def _f(value: Any) -> float:
@@ -159,7 +163,17 @@ def _correlation(current: RiskConfig) -> dict[str, Any] | None:
     return {"max_abs": max_abs, "lookback_bars": int(bars)} if on else None
 
 
-def _save(data: dict[str, Any], parse: Any, send: Any) -> None:
+def password_field(key: str) -> str:
+    """The admin's password again, for a change that needs it (checked on the server)."""
+    return st.text_input("Your password, to confirm", type="password", max_chars=72, key=key)
+
+
+def _save(
+    data: dict[str, Any],
+    parse: Callable[[dict[str, Any]], object],
+    send: Callable[[dict[str, Any], str], Reply],
+    password: str,
+) -> None:
     """Validate with the engine's own models first; a valid config goes to the engine."""
     try:
         parse(data)
@@ -168,5 +182,5 @@ def _save(data: dict[str, Any], parse: Any, send: Any) -> None:
             st.error(f"{plain(problem.field)}: {plain(problem.reason)}", icon=":material/rule:")
         return
     clean = {k: (str(v) if isinstance(v, float) else v) for k, v in data.items()}
-    show_reply(send(clean), success_toast=True)
+    show_reply(send(clean, password), success_toast=True)
     st.rerun()

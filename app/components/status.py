@@ -143,19 +143,3 @@ def rest_table(status: dict[str, Any]) -> None:
         st.caption(f"Errors by code: {plain(listed)}")
     else:
         st.caption("No REST errors since start.")
-
-
-def key_permissions(permissions: dict[str, Any]) -> pd.DataFrame:
-    """A key's permissions as rows a person reads: what, and whether it may."""
-
-    def word(value: Any) -> str:
-        return "-" if value is None else ("yes" if value else "no")
-
-    rows = [
-        ("Spot trading", word(permissions.get("spot_trade"))),
-        ("USD-M futures trading", word(permissions.get("futures_trade"))),
-        ("Withdrawals", word(permissions.get("withdraw"))),
-        ("Deposits", word(permissions.get("deposit"))),
-        ("Account type", permissions.get("account_type") or "-"),
-    ]
-    return pd.DataFrame(rows, columns=["permission", "allowed"])

@@ -26,7 +26,7 @@ from engine.binance.user_streams import (
     UserEvent,
 )
 from engine.clock import now_ms
-from engine.commands import Reconcile, Reply, TestConnection
+from engine.commands import Reconcile, Reply
 from engine.context import EngineContext
 from engine.events import EventKind, Level
 from engine.models import OPEN_STATUSES, MarketType, OrderUpdate
@@ -72,7 +72,6 @@ class AccountSync:
     async def start(self, ctx: EngineContext) -> None:
         self._ctx = ctx
         ctx.register_handler(Reconcile, self._on_reconcile)
-        ctx.register_handler(TestConnection, self._on_test_connection)
         if not self.venue.has_keys:
             ctx.record(Level.WARNING, EventKind.NO_KEYS, "No API keys: account data is not synced.")
             self.account.synced.set()
@@ -113,24 +112,6 @@ class AccountSync:
         except ExchangeError as exc:
             return Reply(command_id=command.command_id, ok=False, message=exc.reason)
         return Reply(command_id=command.command_id, ok=True, message="Account reconciled.")
-
-    async def _on_test_connection(self, command: TestConnection) -> Reply:
-        """What the keys may do, as the exchange reports it (never the keys themselves)."""
-        rest = self.venue.rest
-        creds = rest.credentials
-        data: dict[str, Any] = {
-            "environment": str(rest.endpoints.environment),
-            "key": creds.masked_key if creds else None,
-            "time_offset_ms": rest.time_offset_ms,
-        }
-        if creds is None:
-            return Reply(command_id=command.command_id, ok=False, message="No API keys.", data=data)
-        try:
-            permissions = await rest.permissions(futures=self.venue.serves(MarketType.FUTURES))
-        except ExchangeError as exc:
-            return Reply(command_id=command.command_id, ok=False, message=exc.reason, data=data)
-        data["permissions"] = permissions.model_dump(mode="json")
-        return Reply(command_id=command.command_id, ok=True, message="Connected.", data=data)
 
     # --- reconciliation -------------------------------------------------------------------------
 

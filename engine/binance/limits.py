@@ -56,6 +56,7 @@ WEIGHTS: dict[tuple[str, str], Weight] = {
     ("GET", "/api/v3/allOrders"): 20,
     ("GET", "/api/v3/myTrades"): 20,
     ("GET", "/api/v3/account"): 20,
+    ("GET", "/sapi/v1/account/apiRestrictions"): 1,
     ("GET", "/fapi/v1/ping"): 1,
     ("GET", "/fapi/v1/time"): 1,
     ("GET", "/fapi/v1/exchangeInfo"): 1,

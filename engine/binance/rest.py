@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from engine.access.key_permissions import ApiRestrictions, KeyPermissions
 from engine.binance.client import ExchangeClient, RequestMetrics
-from engine.binance.errors import NothingToChange
+from engine.binance.errors import ExchangeError, NothingToChange
 from engine.binance.limits import RequestGate
 from engine.binance.params import futures_order_params, spot_order_params
 from engine.binance.schemas import account, orders, trades
@@ -27,7 +28,6 @@ from engine.models import (
     Balance,
     Fill,
     FundingPayment,
-    KeyPermissions,
     MarginBalance,
     MarginType,
     MarketType,
@@ -263,12 +263,25 @@ class BinanceRest:
         return account.positions_from_position_risk(raw)
 
     async def permissions(self, *, futures: bool) -> KeyPermissions:
-        """What the key may do, as the exchange reports it."""
+        """What the key may do, as the exchange reports it: the accounts, and the key's own
+        restrictions where the exchange serves them (the reason in `restrictions_note` where not).
+        """
         spot = await self._client.read(lambda c: c.get_account())
         futures_account = None
         if futures:
             futures_account = await self._client.read(lambda c: c.futures_account())
-        return account.permissions_from_accounts(spot, futures_account)
+        found = account.permissions_from_accounts(spot, futures_account)
+        try:
+            restrictions = await self.api_restrictions()
+        except ExchangeError as exc:
+            note = f"the exchange did not tell this key's restrictions ({exc.reason})"
+            return found.model_copy(update={"restrictions_note": note})
+        return found.model_copy(update={"restrictions": restrictions})
+
+    async def api_restrictions(self) -> ApiRestrictions:
+        """The key's own restrictions: IP whitelist, withdrawals, spot, futures, reading."""
+        raw = await self._client.read(lambda c: c.get_account_api_permissions(), attempts=1)
+        return account.api_restrictions_from(raw)
 
     async def trades(self, market: MarketType, symbol: str, since_ms: int) -> list[Fill]:
         """The account's fills of `symbol` from `since_ms` on (client order ids left empty)."""

@@ -32,6 +32,11 @@ class SecretTexts(Protocol):
     def delete_text(self, name: str) -> bool: ...
 
 
+# What a vault raises when it cannot open or seal (no passphrase, a wrong one, a damaged entry):
+# its message says what to do.
+VAULT_ERRORS = (ValueError, RuntimeError)
+
+
 def _slot(channel_id: str) -> str:
     return f"alert-channel:{channel_id}"
 
@@ -66,7 +71,7 @@ class ChannelBook:
             return None
         try:
             url = await asyncio.to_thread(self._secrets.load_text, _slot(channel_id))
-        except ValueError as exc:  # the vault's own words: no passphrase, wrong one, damaged
+        except VAULT_ERRORS as exc:  # the vault's own words
             self.problems[channel_id] = str(exc)
             return None
         if url is None:
@@ -94,7 +99,7 @@ class ChannelBook:
             return _refuse(command.command_id, "A new channel needs its apprise URL.")
         try:
             channel, url = await self._checked(command, existing)
-        except (ChannelError, ValueError) as exc:
+        except (ChannelError, *VAULT_ERRORS) as exc:
             return _refuse(command.command_id, str(exc))
         plain = url if (url is not None and not channel.sealed) else None
         if existing is not None and url is None:

@@ -1,9 +1,11 @@
-"""Commands of the monitor: rule and channel settings (admins), tests, acknowledgements."""
+"""Commands of the monitor: rule and channel settings and tests (admins), acknowledgements
+(traders)."""
 
 from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
+from engine.access.roles import Role
 from engine.commands import Command
 from engine.monitor.rules import Severity
 
@@ -41,5 +43,7 @@ class SendTestAlert(Command):
 
 class AcknowledgeIncident(Command):
     """Someone has seen the incident and is on it (it stays open until its cause is gone)."""
+
+    required_role = Role.TRADER
 
     incident_id: int = Field(ge=1)

@@ -18,13 +18,14 @@ def write_events(con: duckdb.DuckDBPyConnection, events: list[Event]) -> None:
     """Insert `events` in one transaction; an id already stored is left as it is."""
     rows = [
         (e.id, e.time_ms, e.level.value, e.kind.value, e.message,
-         orjson.dumps(e.data, default=str).decode())
+         orjson.dumps(e.data, default=str).decode(), e.actor)
         for e in events
     ]  # fmt: skip
     con.execute("BEGIN")
     try:
         con.executemany(
-            "INSERT INTO events (id, time, level, kind, message, data) VALUES (?, ?, ?, ?, ?, ?) "
+            "INSERT INTO events (id, time, level, kind, message, data, actor) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (id) DO NOTHING",
             rows,
         )

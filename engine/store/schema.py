@@ -128,6 +128,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         6,
+        "the audit trail: who acted, on every event a person caused",
+        ("ALTER TABLE events ADD COLUMN actor VARCHAR",),
+    ),
+    Migration(
+        7,
         "monitoring: health metrics over time, alert rules and channels, incidents, deliveries",
         (
             """CREATE TABLE metrics (

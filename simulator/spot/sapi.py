@@ -73,10 +73,11 @@ class SapiRest:
         }
 
     def restrictions(self, call: Call) -> dict[str, Any]:
-        """What the simulator's key may do: read, trade spot and USD-M; no withdrawals (Binance
-        allows those only on IP-restricted keys), no margin, options or transfers."""
+        """What the simulator's key may do, as for a key made for a trading desk: read, trade
+        spot and USD-M; no withdrawals, margin, options or transfers; restricted to trusted IPs
+        (the simulator listens only on loopback)."""
         return {
-            "ipRestrict": False,
+            "ipRestrict": True,
             "createTime": self.created_ms,
             "enableReading": True,
             "enableSpotAndMarginTrading": True,

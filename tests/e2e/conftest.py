@@ -1,11 +1,12 @@
 """A real `streamlit run` server and Debian's Chromium driven by Playwright.
 
-Without Chromium these tests skip, except under CI (CI=true), where they fail: CI installs it.
+The server's data dir starts with two users (ada, an admin; val, a viewer) and a master
+passphrase; every test logs in through the login form first. Without Chromium these tests
+skip, except under CI (CI=true), where they fail: CI installs it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import signal
@@ -13,12 +14,15 @@ import socket
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from engine.access import passwords
+from engine.access.roles import Role
+from engine.access.users import USERS_FILE, UserStore
 from tests.conftest import REPO_ROOT
 from tests.helpers import eventually
 
@@ -28,6 +32,10 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
 ARTIFACTS = REPO_ROOT / "artifacts" / "screenshots"
+RUN_FINISHED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+PASSWORD = "correct horse battery"
+PASSPHRASE = "the e2e desk's master passphrase"
+ADMIN, VIEWER = "ada", "val"
 
 
 def require_chromium() -> None:
@@ -70,31 +78,54 @@ def _healthy(url: str) -> bool:
         return False
 
 
-@contextlib.contextmanager
-def running_server(tmp_path: Path, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
-    """`streamlit run streamlit_app.py` on a free port, its data in `tmp_path`, stopped after."""
-    port = free_port()
-    env = {**os.environ, "TRADEDESK_DATA_DIR": str(tmp_path / "data"), **(extra_env or {})}
-    log = (tmp_path / "server.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
-         "--server.port", str(port)],  # the rest comes from .streamlit/config.toml
-        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    server = Server(f"http://127.0.0.1:{port}", process, tmp_path / "data")
+def seed_users(data_dir: Path) -> None:
+    """An admin and a viewer, before the server starts (bcrypt at 4 rounds: not under test)."""
+    rounds, passwords.ROUNDS = passwords.ROUNDS, 4
     try:
-        eventually(lambda: process.poll() is not None or _healthy(server.url), timeout=60)
-        assert process.poll() is None, (tmp_path / "server.log").read_text()
-        yield server
+        users = UserStore(data_dir / USERS_FILE)
+        users.create_first_admin(ADMIN, "Ada Admin", PASSWORD)
+        users.add(VIEWER, "Val Viewer", Role.VIEWER, PASSWORD)
     finally:
-        server.stop()
-        log.close()
+        passwords.ROUNDS = rounds
+
+
+StartServer = Callable[..., Server]
 
 
 @pytest.fixture
-def streamlit_server(tmp_path: Path) -> Iterator[Server]:
-    with running_server(tmp_path) as server:
-        yield server
+def start_server(tmp_path: Path) -> Iterator[StartServer]:
+    """Start `streamlit run` on a seeded data dir; `env` adds or overrides variables."""
+    started: list[tuple[Server, object]] = []
+
+    def start(**env: str) -> Server:
+        port = free_port()
+        data_dir = tmp_path / "data"
+        seed_users(data_dir)
+        variables = {**os.environ, "TRADEDESK_DATA_DIR": str(data_dir),
+                     "TRADEDESK_MASTER_KEY": PASSPHRASE, **env}  # fmt: skip
+        log = (tmp_path / "server.log").open("wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+             "--server.port", str(port)],  # the rest comes from .streamlit/config.toml
+            cwd=REPO_ROOT, env=variables, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        server = Server(f"http://127.0.0.1:{port}", process, data_dir)
+        started.append((server, log))
+        eventually(lambda: process.poll() is not None or _healthy(server.url), timeout=60)
+        assert process.poll() is None, (tmp_path / "server.log").read_text()
+        return server
+
+    try:
+        yield start
+    finally:
+        for server, log in started:
+            server.stop()
+            log.close()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def streamlit_server(start_server: StartServer) -> Server:
+    return start_server()
 
 
 @pytest.fixture
@@ -117,3 +148,39 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def wait_idle(page) -> None:  # type: ignore[no-untyped-def]
+    """Until Streamlit has finished the current run: the app's own "script not running" state
+    (the first run of a fresh server starts the engine, so it may take a while)."""
+    page.wait_for_selector(RUN_FINISHED, state="attached")
+
+
+def log_in(page, username: str = ADMIN, password: str = PASSWORD) -> None:  # type: ignore[no-untyped-def]
+    """Log in through the login form on whatever page URL the browser is on."""
+    from playwright.sync_api import expect
+
+    wait_idle(page)
+    user = page.get_by_label("User name")
+    expect(user).to_be_visible(timeout=60_000)
+    user.fill(username)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible(timeout=60_000)
+    wait_idle(page)
+
+
+def frame_text(payload: str | bytes) -> bytes:
+    return payload.encode() if isinstance(payload, str) else payload
+
+
+def record_frames(page) -> dict[str, list[bytes]]:  # type: ignore[no-untyped-def]
+    """Every websocket frame the browser receives and sends, as bytes, from now on."""
+    frames: dict[str, list[bytes]] = {"received": [], "sent": []}
+
+    def watch(ws) -> None:  # type: ignore[no-untyped-def]
+        ws.on("framereceived", lambda p: frames["received"].append(frame_text(p)))
+        ws.on("framesent", lambda p: frames["sent"].append(frame_text(p)))
+
+    page.on("websocket", watch)
+    return frames

@@ -1,6 +1,5 @@
-"""The desk in a real browser: add a pair, place a limit order, see it open, cancel it.
-
-Saves a screenshot of every page to artifacts/screenshots/<page>.png.
+"""The desk in a real browser, logged in as an admin: add a pair, place a limit order, see it
+open, cancel it. Saves a screenshot of every page to artifacts/screenshots/<page>.png.
 """
 
 import re
@@ -9,10 +8,9 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import log_in, screenshot, wait_idle
 
 pytestmark = pytest.mark.e2e
-RUN_FINISHED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 # The first page (Trade) is the default: it lives at "/", not at its url_path.
 PAGES = {
@@ -26,12 +24,6 @@ PAGES = {
 }
 
 
-def wait_idle(page: Page) -> None:
-    """Until Streamlit has finished the current run: the app's own "script not running" state
-    (the first run of a fresh server starts the engine, so it may take a while)."""
-    page.wait_for_selector(RUN_FINISHED, state="attached")
-
-
 def success(page: Page, pattern: str):
     """The success message on the page (the same words also appear in a toast)."""
     return page.get_by_test_id("stAlertContentSuccess").get_by_text(re.compile(pattern))
@@ -42,7 +34,7 @@ def test_desk_add_pair_place_limit_order_and_cancel_it(streamlit_server, browser
     url = streamlit_server.url
 
     page.goto(f"{url}/pairs")
-    wait_idle(page)
+    log_in(page)  # and land on the page asked for
     expect(page.get_by_role("heading", name="Pairs")).to_be_visible()
     page.get_by_label(re.compile(r"Add a spot pair")).click()
     page.keyboard.type("SOLUSDT")
@@ -85,6 +77,8 @@ def test_every_page_renders_and_is_screenshotted(streamlit_server, browser_page)
     page = browser_page
     fetched: list[str] = []
     page.on("request", lambda request: fetched.append(request.url))
+    page.goto(streamlit_server.url)
+    log_in(page)
     for name, path in PAGES.items():
         page.goto(f"{streamlit_server.url}/{path}")
         wait_idle(page)

@@ -21,8 +21,7 @@ from binance import Client
 from playwright.sync_api import Page, expect
 
 from simulator.server import SimConfig, SimulatorThread
-from tests.e2e.conftest import running_server, screenshot
-from tests.e2e.test_desk import wait_idle
+from tests.e2e.conftest import PASSWORD, Server, StartServer, log_in, screenshot, wait_idle
 from tests.helpers import eventually
 
 pytestmark = pytest.mark.e2e
@@ -41,14 +40,12 @@ def exchange(tmp_path: Path) -> Iterator[SimulatorThread]:
 
 
 @pytest.fixture
-def desk(exchange: SimulatorThread, tmp_path: Path):
-    env = {
-        "TRADEDESK_SIM_REST_URL": exchange.urls.base_url,
-        "TRADEDESK_SIM_API_KEY": exchange.api_key.key,
-        "TRADEDESK_SIM_API_SECRET": exchange.api_key.secret,
-    }
-    with running_server(tmp_path, env) as server:
-        yield server
+def desk(exchange: SimulatorThread, start_server: StartServer) -> Server:
+    return start_server(
+        TRADEDESK_SIM_REST_URL=exchange.urls.base_url,
+        TRADEDESK_SIM_API_KEY=exchange.api_key.key,
+        TRADEDESK_SIM_API_SECRET=exchange.api_key.secret,
+    )
 
 
 def client(sim: SimulatorThread) -> Client:
@@ -121,7 +118,8 @@ def pull_the_switch(page: Page, url: str, reason: str) -> None:
 def reset_the_switch(page: Page, url: str) -> None:
     page.goto(f"{url}/risk")
     wait_idle(page)
-    page.get_by_role("button", name="Reset the kill switch (admin)").click()
+    page.get_by_label("Your password, to confirm").fill(PASSWORD)
+    page.get_by_role("button", name="Reset the kill switch").click()
     expect(page.get_by_text("Kill switch off").first).to_be_visible(timeout=30_000)
 
 
@@ -129,6 +127,8 @@ def test_the_kill_switch_leaves_nothing_open_and_names_what_a_failed_cancel_left
     exchange, desk, browser_page
 ):
     page, url, c = browser_page, desk.url, client(exchange)
+    page.goto(url)
+    log_in(page)
     place_limit_buy_on_the_ticket(page, url)
     rest_at_the_exchange(c)
     eventually(lambda: [len(v) for v in held(c).values()] == [2, 1, 1], timeout=15)

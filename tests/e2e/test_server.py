@@ -6,7 +6,7 @@ import socket
 import duckdb
 import pytest
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import log_in, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -16,8 +16,11 @@ def test_the_server_serves_status_with_a_running_engine_and_stops_it(
 ):
     page = browser_page
     # The first visit of a fresh server goes straight to a page URL: it must still run the
-    # entry script (our registry), never a page file on its own.
+    # entry script (our registry, the login gate), never a page file on its own.
     page.goto(f"{streamlit_server.url}/status")
+    page.get_by_label("User name").wait_for()
+    assert page.get_by_text("RUNNING").count() == 0
+    log_in(page)
     page.get_by_text("RUNNING").first.wait_for()
     assert page.get_by_text("streamlit app").count() == 0
     page.get_by_text("Recent events").wait_for()
@@ -29,7 +32,7 @@ def test_the_server_serves_status_with_a_running_engine_and_stops_it(
         kinds = [k for (k,) in con.execute("SELECT kind FROM events ORDER BY id").fetchall()]
     finally:
         con.close()
-    assert "engine_started" in kinds
+    assert "engine_started" in kinds and "audit.login" in kinds
     assert kinds[-1] == "engine_stopped"
 
 

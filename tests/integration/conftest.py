@@ -16,6 +16,7 @@ from engine.credentials import Credentials
 from engine.engine import Engine
 from engine.settings import Settings, load_settings
 from simulator.server import SimConfig, SimulatorThread
+from tests.helpers import open_access
 
 
 def sim_config(tmp_path: Path, **overrides) -> SimConfig:
@@ -55,7 +56,7 @@ def connect_engine(sim: SimulatorThread, settings: Settings) -> Engine:
     base = sim.urls.base_url
     endpoints = sim_endpoints(base)
     credentials = Credentials(sim.api_key.key, sim.api_key.secret)
-    return build_engine(settings, endpoints, credentials)
+    return build_engine(settings, endpoints, credentials, open_access(settings.data_dir))
 
 
 @pytest.fixture

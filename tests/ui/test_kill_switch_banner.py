@@ -39,7 +39,7 @@ def test_every_page_shows_the_switch_and_names_the_order_the_exchange_kept(app_e
     sim_post(
         "/_sim/faults", {"kind": "error", "status": 503, "path": "/api/v3/order", "count": None}
     )
-    act(TripKillSwitch(actor="local", reason="test the banner", roles=("trader",)))
+    act(TripKillSwitch(actor="local", reason="test the banner"))
     eventually(lambda: risk_view.kill_switch().outstanding, timeout=20)
     for page in PAGES:
         at = open_app(f"app_pages/{page}.py")

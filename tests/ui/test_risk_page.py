@@ -1,7 +1,7 @@
 from app import queries, risk_view
 from engine.models import MarketType
 from tests.helpers import eventually
-from tests.ui.conftest import open_app
+from tests.ui.conftest import PASSWORD, open_app
 from tests.ui.desk_fixtures import button, db, shown, spot_orders_placed
 
 PAGE = "app_pages/risk.py"
@@ -31,7 +31,8 @@ def test_the_kill_switch_blocks_the_next_order(app_env):
     assert spot_orders_placed() == placed
 
     at.run()
-    at.button(key="ks_reset").click().run()
+    at.text_input(key="ks_reset_password").input(PASSWORD)
+    at.button(key="FormSubmitter:ks_reset_form-Reset the kill switch").click().run()
     assert not risk_view.kill_switch().on
     history = next(d.value for d in at.dataframe if "Setting" in d.value.columns)
     assert "Kill switch" in set(history["What"])
@@ -47,6 +48,7 @@ def test_limits_are_validated_saved_and_shown_in_use(app_env):
 
     at.number_input(key="cfg_drawdown_pct").set_value(10.0)
     at.number_input(key="cfg_max_positions").set_value(3)
+    at.text_input(key="cfg_risk_password").input(PASSWORD)
     at.button(key="FormSubmitter:risk_form-Save risk limits").click().run()
     assert not at.exception
     assert any("Risk configuration saved" in s.value for s in at.success)
@@ -62,6 +64,7 @@ def test_the_trading_configuration_reaches_the_engine(app_env):
     at = open_app(PAGE)
     at.toggle(key="cfg_futures_on").set_value(False)
     at.multiselect(key="cfg_spot_pairs").select("LTCUSDT")
+    at.text_input(key="cfg_trading_password").input(PASSWORD)
     at.button(key="FormSubmitter:trading_form-Save trading configuration").click().run()
     assert any("Trading configuration saved" in s.value for s in at.success), [
         e.value for e in at.error

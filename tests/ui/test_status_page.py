@@ -2,7 +2,7 @@ import threading
 
 import streamlit as st
 
-from app import queries
+from app import event_queries
 from app.runtime import get_engine
 from tests.helpers import eventually
 from tests.ui.conftest import open_app
@@ -11,7 +11,7 @@ from tests.ui.conftest import open_app
 def test_status_page_renders_with_a_running_engine(app_env):
     at = open_app("app_pages/status.py")
     # events land with the next flush; the engine's start is recorded once every part is up
-    eventually(lambda: "engine_started" in set(queries.recent_events()["kind"]))
+    eventually(lambda: "engine_started" in set(event_queries.recent_events()["kind"]))
     at.run()
     assert not at.exception
     assert at.title[0].value == "Status"

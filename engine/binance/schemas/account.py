@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from engine.access.key_permissions import ApiRestrictions, KeyPermissions
 from engine.binance.schemas.common import Payload, _dec, _dec_or_none, _get
 from engine.models import (
     Balance,
     BalanceChange,
     FundingPayment,
-    KeyPermissions,
     MarginBalance,
     MarginType,
     Position,
@@ -165,6 +165,26 @@ def permissions_from_accounts(spot: Payload, futures: Payload | None) -> KeyPerm
         futures_wallet=None
         if futures is None
         else _dec_or_none(futures, "totalWalletBalance", "futures account"),
+    )
+
+
+def api_restrictions_from(payload: Payload) -> ApiRestrictions:
+    """GET /sapi/v1/account/apiRestrictions: what this key may do."""
+
+    def flag(name: str) -> bool:
+        return bool(payload.get(name, False))
+
+    return ApiRestrictions(
+        ip_restricted=bool(_get(payload, "ipRestrict", "API key restrictions")),
+        reading=flag("enableReading"),
+        spot_and_margin_trading=flag("enableSpotAndMarginTrading"),
+        futures=flag("enableFutures"),
+        margin=flag("enableMargin"),
+        withdrawals=flag("enableWithdrawals"),
+        internal_transfer=flag("enableInternalTransfer"),
+        universal_transfer=flag("permitsUniversalTransfer"),
+        options=flag("enableVanillaOptions"),
+        created_ms=int(payload["createTime"]) if payload.get("createTime") else None,
     )
 
 

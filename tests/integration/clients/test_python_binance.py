@@ -71,7 +71,7 @@ def test_spot_account_endpoints_and_sapi_helpers(client):
     restrictions = client.get_account_api_permissions()
     assert restrictions["enableReading"] and restrictions["enableSpotAndMarginTrading"]
     assert restrictions["enableFutures"] and not restrictions["enableWithdrawals"]
-    assert restrictions["ipRestrict"] is False and isinstance(restrictions["createTime"], int)
+    assert restrictions["ipRestrict"] is True and isinstance(restrictions["createTime"], int)
     assert client.get_trade_fee(symbol="BTCUSDT") == [
         {"symbol": "BTCUSDT", "makerCommission": "0.001", "takerCommission": "0.001"}
     ]

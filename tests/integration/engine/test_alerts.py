@@ -13,16 +13,26 @@ from pathlib import Path
 
 import pytest
 
+from engine.access.roles import Role
 from engine.account.sync import AccountSync
+from engine.assembly import Access, build_engine
 from engine.commands import PlaceOrder, ResetKillSwitch, SetMarginType, TripKillSwitch
+from engine.credentials import CredentialChain, Credentials
 from engine.engine import Engine
-from engine.monitor.commands import SaveAlertChannel, SaveAlertRule
+from engine.monitor.commands import SaveAlertChannel, SaveAlertRule, SendTestAlert
 from engine.monitor.component import Monitor
 from engine.monitor.rules import RULES
+from engine.vault import Vault
 from simulator.server import SimulatorThread
 from tests.alert_receivers import Mailbox, Webhook, smtp_server, webhook
-from tests.helpers import eventually, part
-from tests.integration.conftest import connect_engine, engine_settings, sim_config, sim_control
+from tests.helpers import Everyone, eventually, part
+from tests.integration.conftest import (
+    connect_engine,
+    engine_settings,
+    sim_config,
+    sim_control,
+    sim_endpoints,
+)
 
 FAST = {"monitor_tick_s": 0.1, "monitor_sample_s": 1.0, "alert_retry_s": 0.1}
 
@@ -145,7 +155,7 @@ def test_a_429_storm_is_one_incident_with_its_count(desk: Desk):
 
 def test_the_kill_switch_is_critical_with_its_reason_and_resolves_on_reset(desk: Desk):
     desk.rule("kill_switch", clear_s=0)
-    trip = TripKillSwitch(actor="alice", reason="manual stop before the FOMC", roles=("trader",))
+    trip = TripKillSwitch(actor="alice", reason="manual stop before the FOMC")
     assert desk.engine.submit(trip).result(10).ok
     eventually(
         lambda: subjects_with(desk.mail, "CRITICAL: Kill switch tripped"),
@@ -156,7 +166,7 @@ def test_the_kill_switch_is_critical_with_its_reason_and_resolves_on_reset(desk:
         desk.mail.subjects().index("[tradedesk sim] CRITICAL: Kill switch tripped")
     )
     assert "tripped by alice: manual stop before the FOMC." in body
-    reset = ResetKillSwitch(actor="root", roles=("admin",))
+    reset = ResetKillSwitch(actor="root")
     assert desk.engine.submit(reset).result(10).ok
     eventually(
         lambda: subjects_with(desk.mail, "RESOLVED: Kill switch tripped"),
@@ -252,3 +262,49 @@ def test_a_slow_or_unreachable_notifier_does_not_slow_orders(desk: Desk):
     # Were delivery on the engine loop, every order would wait on the slow post (5 s).
     assert max(with_alerts) < 2.5
     assert statistics.median(with_alerts) <= 3 * statistics.median(baseline) + 0.05
+
+
+SEALED_PASSWORD = "hook-pass-Zq81"
+
+
+def test_a_url_with_a_secret_lives_only_in_the_vault_and_survives_a_restart(tmp_path: Path):
+    sim = SimulatorThread(sim_config(tmp_path)).start()
+    settings = engine_settings(tmp_path, **FAST)
+    vault = Vault(tmp_path / "vault.json", "a long master passphrase")
+    access = Access(Everyone(Role.ADMIN), vault, CredentialChain([]))
+    credentials = Credentials(sim.api_key.key, sim.api_key.secret)
+    try:
+        with webhook() as hook:
+            url = hook.url.replace("json://", f"json://ops:{SEALED_PASSWORD}@")
+            for attempt in range(2):  # the second engine reopens the channel from the vault
+                engine = build_engine(settings, sim_endpoints(sim.urls.base_url), credentials,
+                                      access)  # fmt: skip
+                engine.start()
+                try:
+                    if attempt == 0:
+                        save = SaveAlertChannel(actor="admin", name="sealed", url=url)
+                        assert engine.submit(save).result(10).ok
+                    with engine.store.reader() as cur:
+                        (channel_id, masked, plain, sealed), = cur.execute(
+                            "SELECT id, masked_url, plain_url, sealed FROM alert_channels"
+                        ).fetchall()  # fmt: skip
+                    assert sealed and plain is None and SEALED_PASSWORD not in masked
+                    test = SendTestAlert(actor="admin", channel_id=channel_id)
+                    assert engine.submit(test).result(10).ok
+                    eventually(lambda n=attempt + 1: len(hook.received) == n, timeout=15,
+                               what="the test alert")  # fmt: skip
+                finally:
+                    engine.stop()
+            assert SEALED_PASSWORD.encode() not in (tmp_path / "vault.json").read_bytes()
+            assert SEALED_PASSWORD.encode() not in settings.db_path.read_bytes()
+    finally:
+        sim.stop()
+
+
+def test_without_a_passphrase_a_secret_url_is_refused_and_nothing_is_stored(desk: Desk):
+    command = SaveAlertChannel(actor="admin", name="tg", url="tgram://123456:ABCdefTOKEN/987")
+    reply = desk.engine.submit(command).result(10)
+    assert not reply.ok and "TRADEDESK_MASTER_KEY" in reply.message
+    with desk.engine.store.reader() as cur:
+        names = [r[0] for r in cur.execute("SELECT name FROM alert_channels").fetchall()]
+    assert "tg" not in names

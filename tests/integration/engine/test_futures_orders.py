@@ -68,7 +68,7 @@ def test_the_kill_switch_refuses_opening_orders_but_lets_reduce_only_through(con
     engine = connected_engine
     assert engine.submit(futures("BUY", "0.02")).result(10).ok
     eventually(lambda: position(engine) is not None, timeout=10)
-    pulled = engine.submit(TripKillSwitch(actor="a", reason="test", roles=("trader",))).result(10)
+    pulled = engine.submit(TripKillSwitch(actor="a", reason="test")).result(10)
     assert pulled.ok, pulled.message
 
     opening = engine.submit(futures("BUY", "0.01")).result(10)

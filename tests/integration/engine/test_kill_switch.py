@@ -79,7 +79,7 @@ def use_action(engine: Engine, action: str) -> None:
 
 
 def pull(engine: Engine) -> None:
-    reply = engine.submit(TripKillSwitch(actor="alice", reason="test", roles=("trader",)))
+    reply = engine.submit(TripKillSwitch(actor="alice", reason="test"))
     assert reply.result(10).ok
 
 

@@ -25,7 +25,7 @@ from engine.market.prices import LivePrices
 from engine.models import MarketType
 from engine.venue import Venue
 from simulator.server import SimulatorThread
-from tests.helpers import eventually
+from tests.helpers import ADMINS, eventually
 from tests.integration.conftest import engine_settings, sim_config, sim_control
 
 MINUTE = 60_000
@@ -58,7 +58,7 @@ def start_engine(
     credentials = Credentials(sim.api_key.key, sim.api_key.secret)
     venue = Venue(BinanceRest(endpoints, credentials, settings.request_timeout_s))
     market_data = MarketData(venue, LivePrices(), config)
-    engine = Engine(settings, [venue, market_data])
+    engine = Engine(settings, [venue, market_data], roles=ADMINS)
     engine.start()
     return engine, market_data
 

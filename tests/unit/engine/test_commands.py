@@ -3,7 +3,8 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from engine.commands import CommandQueue, EngineStopped, Ping, PlaceOrder, QueueFull, ReplyTimeout
+from engine.command_queue import CommandQueue, EngineStopped, QueueFull, ReplyTimeout
+from engine.commands import Ping, PlaceOrder
 
 
 def test_a_full_queue_refuses_at_once():

@@ -5,10 +5,11 @@ from concurrent.futures import ThreadPoolExecutor
 import duckdb
 import pytest
 
-from engine.commands import EngineStopped, GetStatus, Ping, QueueFull
+from engine.command_queue import EngineStopped, QueueFull
+from engine.commands import GetStatus, Ping
 from engine.engine import Engine
 from engine.events import EventKind, Level
-from tests.helpers import eventually
+from tests.helpers import ADMINS, eventually
 
 
 def test_concurrent_submitters_each_get_their_own_reply(engine: Engine):
@@ -22,7 +23,7 @@ def test_concurrent_submitters_each_get_their_own_reply(engine: Engine):
 
 
 def test_a_stopped_engine_refuses_at_once(settings):
-    eng = Engine(settings)
+    eng = Engine(settings, roles=ADMINS)
     with pytest.raises(EngineStopped):
         eng.submit(Ping(actor="t"))
     eng.start()
@@ -32,7 +33,7 @@ def test_a_stopped_engine_refuses_at_once(settings):
 
 
 def test_a_full_queue_answers_at_once(settings):
-    eng = Engine(settings.model_copy(update={"command_queue_size": 3}))
+    eng = Engine(settings.model_copy(update={"command_queue_size": 3}), roles=ADMINS)
     eng.start()
     try:
         gate = threading.Event()
@@ -53,7 +54,7 @@ def test_a_full_queue_answers_at_once(settings):
 
 def test_start_and_stop_are_idempotent_and_leave_no_thread(settings):
     before = set(threading.enumerate())
-    eng = Engine(settings)
+    eng = Engine(settings, roles=ADMINS)
     eng.start()
     eng.start()
     assert eng.submit(Ping(actor="t", payload="x")).result(5).message == "x"
@@ -102,7 +103,7 @@ def test_status_reports_lag_queue_and_tasks(engine: Engine):
 
 
 def test_the_database_is_closed_after_stop(settings):
-    eng = Engine(settings)
+    eng = Engine(settings, roles=ADMINS)
     eng.start()
     eng.stop()
     con = duckdb.connect(str(settings.db_path))
@@ -112,7 +113,7 @@ def test_the_database_is_closed_after_stop(settings):
 
 
 def test_a_task_that_ignores_cancel_does_not_hold_stop_and_is_named(settings, caplog):
-    eng = Engine(settings)
+    eng = Engine(settings, roles=ADMINS)
     eng.supervisor.stop_timeout_s = 0.3
     eng.start()
     entered = threading.Event()
