@@ -12,6 +12,10 @@ start in this order and stop in reverse:
     kill-switch    limits on every valuation, the switch's action, proven at the exchange
     account        user-data streams and reconciliation (updates -> orders' recorder)
     preferences    favourites
+    strategies     the strategies folder and the switched-on strategies (closed candles from
+                   market data, their fills from the recorder; orders through the command queue)
+    replays        replay runs started from the Strategies page (`python -m engine.replay`)
+    replay-driver  only in a replay's own engine: steps the simulator's virtual clock
 """
 
 from __future__ import annotations
@@ -33,13 +37,22 @@ from engine.preferences import PreferencesComponent
 from engine.risk.component import Risk
 from engine.risk.switch_state import KillSwitchState
 from engine.settings import Settings
+from engine.strategies.host import StrategyHost
+from engine.strategies.replay_driver import ReplayDriver, ReplayPlan
+from engine.strategies.runs import ReplayRuns
 from engine.venue import Venue
 
 
 def build_engine(
-    settings: Settings, endpoints: Endpoints, credentials: Credentials | None
+    settings: Settings,
+    endpoints: Endpoints,
+    credentials: Credentials | None,
+    replay: ReplayPlan | None = None,
 ) -> Engine:
-    """An engine connected to `endpoints`, with every component, not yet started."""
+    """An engine connected to `endpoints`, with every component, not yet started.
+
+    With `replay`, the engine is a replay's: a driver steps the simulator's clock bar by bar.
+    """
     venue = Venue(BinanceRest(endpoints, credentials, settings.request_timeout_s))
     prices = LivePrices()
     account = AccountReader()
@@ -52,8 +65,14 @@ def build_engine(
     orders = Orders(venue, prices, account, risk, recorder)
     guard = KillSwitchGuard(switch, risk, orders, portfolio, account)
     sync = AccountSync(venue, orders, account, portfolio)
+    strategies = StrategyHost(venue, market)
+    recorder.subscribe(strategies.on_fills)
     components: list[Component] = [
         venue, account, market, portfolio, risk, orders, guard, sync,
-        PreferencesComponent(venue),
+        PreferencesComponent(venue), strategies,
     ]  # fmt: skip
+    if replay is None:
+        components.append(ReplayRuns())
+    else:
+        components.append(ReplayDriver(replay, venue, market, account, orders, sync, strategies))
     return Engine(settings, components)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
-from engine.commands import Command, Reply
+from engine.commands import Command, Handle, Reply
 from engine.events import EventKind, Level
 from engine.settings import Settings
 from engine.store.database import Store
@@ -40,6 +40,10 @@ class EngineContext(Protocol):
     def register_handler(
         self, command_type: type[C], handler: Callable[[C], Awaitable[Reply]]
     ) -> None: ...
+
+    def submit(self, command: Command) -> Handle:
+        """Queue a command as the UI does (a strategy's orders take the person's path)."""
+        ...
 
 
 class Component(Protocol):

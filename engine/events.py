@@ -56,6 +56,14 @@ class EventKind(StrEnum):
     KILL_SWITCH_RESET = "kill_switch.reset"
     KILL_SWITCH_ACTION = "kill_switch.action"
     KILL_SWITCH_LEFTOVER = "kill_switch.leftover"  # still open at the exchange after the action
+    STRATEGY_ENABLED = "strategy.enabled"
+    STRATEGY_DISABLED = "strategy.disabled"
+    STRATEGY_CRASHED = "strategy.crashed"  # raised: stopped
+    STRATEGY_STALLED = "strategy.stalled"  # over its time budget: process killed, stopped
+    STRATEGY_UNAVAILABLE = "strategy.unavailable"  # its file is missing or does not load
+    REPLAY_STARTED = "replay.started"
+    REPLAY_FINISHED = "replay.finished"
+    REPLAY_FAILED = "replay.failed"
 
 
 # What a trader is told about at once, in every open session.
@@ -66,6 +74,8 @@ TOAST_KINDS: frozenset[EventKind] = frozenset(
         EventKind.KILL_SWITCH_TRIPPED,
         EventKind.KILL_SWITCH_RESET,
         EventKind.KILL_SWITCH_LEFTOVER,
+        EventKind.STRATEGY_CRASHED,
+        EventKind.STRATEGY_STALLED,
     }
 )
 
