@@ -21,8 +21,11 @@ def strategy_fills(
     cur: duckdb.DuckDBPyConnection, strategy: str, market: str, symbol: str
 ) -> list[dict[str, Any]]:
     rows = cur.execute(
-        "SELECT f.trade_id, f.client_order_id, f.side, f.price, f.qty, f.commission, "
-        "f.commission_asset, f.time FROM fills f JOIN orders o USING (client_order_id) "
+        # By the exchange's order id: a fill that reconciliation wrote before its order's row
+        # had that id can lack our client id.
+        "SELECT f.trade_id, o.client_order_id, f.side, f.price, f.qty, f.commission, "
+        "f.commission_asset, f.time FROM fills f JOIN orders o "
+        "ON o.market = f.market AND o.exchange_order_id = f.exchange_order_id "
         "WHERE o.actor = ? AND f.market = ? AND f.symbol = ? ORDER BY f.time, f.trade_id",
         [strategy_actor(strategy), market, symbol],
     ).fetchall()

@@ -112,6 +112,9 @@ class ReplayDriver:
             instance = await self._switch_on()
             async with SimClock(self.plan.control_url, self.plan.control_token) as clock:
                 await self._step_all(clock, instance)
+            assert self._ctx is not None
+            await self._ctx.writer.flush()  # every candle and fill on disk for the results
+            await self.orders.recorder.batcher.flush()
         except Exception as exc:  # the run fails, the engine goes on
             if not self.done.done():
                 self.done.set_exception(exc)
