@@ -10,6 +10,7 @@ orders and fills must be those, at those bars, and fill at the next bar's open.
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -32,7 +33,7 @@ pytestmark = pytest.mark.skipif(not SOURCE.exists(), reason=f"no recorded candle
 def read_lines(rows: int) -> list[str]:
     """The file's header and its first `rows` bars, as recorded."""
     with gzip.open(SOURCE, "rt") as f:
-        return [line.strip() for _, line in zip(range(rows + 1), f)]
+        return [line.strip() for _, line in zip(range(rows + 1), f, strict=False)]
 
 
 def mean(values: list[float]) -> float:
@@ -42,8 +43,7 @@ def mean(values: list[float]) -> float:
 def wilder_atr(bars: list[list[float]], n: int) -> list[float | None]:
     out: list[float | None] = [None] * len(bars)
     trs = [None] + [
-        max(b[2] - b[3], abs(b[2] - p[4]), abs(b[3] - p[4]))
-        for p, b in zip(bars, bars[1:], strict=False)
+        max(b[2] - b[3], abs(b[2] - p[4]), abs(b[3] - p[4])) for p, b in itertools.pairwise(bars)
     ]
     level = mean([t for t in trs[1 : n + 1] if t is not None])
     out[n] = level
