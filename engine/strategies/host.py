@@ -172,7 +172,7 @@ class StrategyHost:
         log_dir = self._context.settings.data_dir / "strategies"
         return Instance(
             config, entry.file, pair, interval_ms(config.interval), self._history_for(config),
-            self.signals, self._claim, log_dir / f"{config.key.replace(':', '_')}.log",
+            self.signals, _Claim(self), log_dir / f"{config.key.replace(':', '_')}.log",
         )  # fmt: skip
 
     async def _stop_instance(self, key: str, reason: str) -> None:
@@ -252,6 +252,17 @@ class StrategyHost:
     def status(self) -> dict[str, Any]:
         return {"instances": {k: i.state for k, i in self.instances.items()},
                 "catalogue": sorted(self.catalogue)}  # fmt: skip
+
+
+class _Claim:
+    def __init__(self, host: StrategyHost) -> None:
+        self.host = host
+
+    def __call__(self, instance: Instance, client_id: str) -> None:
+        self.host._claim(instance, client_id)
+
+    async def published(self) -> None:
+        await self.host.publish_status()
 
 
 def _reply(command: Any, ok: bool, message: str, code: str | None = None, **data: Any) -> Reply:

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from engine.clock import now_ms
 from engine.commands import Handle, Reply
@@ -38,7 +38,14 @@ FILL_WAIT_S = 10.0
 HISTORY_BARS = 1000
 
 History = Callable[[int | None, int, int], Awaitable[list[list[float]]]]
-Claim = Callable[["Instance", str], None]  # route this order's fills to the instance
+
+
+class Claim(Protocol):
+    """The host's side: route an order's fills to the instance; publish the instances' state."""
+
+    def __call__(self, instance: Instance, client_id: str) -> None: ...
+
+    async def published(self) -> None: ...
 
 
 @dataclass
@@ -155,6 +162,7 @@ class Instance:
         )
         data = {"instance": self.key, "actor": self.config.actor, "traceback": traceback[-4000:]}
         self._context.record(Level.ERROR, kind, message, data)
+        await self.claim.published()
 
     @property
     def _context(self) -> EngineContext:
