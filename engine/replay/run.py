@@ -133,7 +133,9 @@ def _result(
         fills = results.strategy_fills(cur, spec.strategy, market, spec.symbol)
         signal_rows = results.signals(cur)
         bar_rows = results.closes(cur, market, spec.symbol, candles.interval, first_open, bars)
-    ledger = Ledger(pair.base, pair.quote, cash=spec.quote_balance)
+    lot = pair.rules.lot_size
+    step = lot.step_size if lot else Decimal(0)
+    ledger = Ledger(pair.base, pair.quote, step_size=step, cash=spec.quote_balance)
     curve = results.equity_curve(ledger, [results.as_fill(f) for f in fills], bar_rows)
     stats = {
         **results.figures(ledger, curve, spec.quote_balance),

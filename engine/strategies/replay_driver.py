@@ -21,7 +21,7 @@ from typing import Any
 from engine.account.state import AccountReader
 from engine.account.sync import AccountSync
 from engine.binance.streams import interval_ms
-from engine.commands import SetStrategy
+from engine.commands import SelectPairs, SetStrategy
 from engine.context import EngineContext
 from engine.market.component import MarketData
 from engine.models import MarketType
@@ -131,6 +131,10 @@ class ReplayDriver:
             symbol=p.symbol, interval=p.interval, enabled=True, params=p.params,
             budget_ms=p.budget_ms,
         )  # fmt: skip
+        for other in MarketType:  # the other market's streams would only cost time
+            if other is not p.market and other in self.market.feeds:
+                await _answer(self._ctx.submit(SelectPairs(actor=REPLAY_ACTOR, market=other,
+                                                           symbols=())))  # fmt: skip
         reply = await _answer(self._ctx.submit(command))
         if not reply.ok:
             raise ReplayFailed(f"the strategy did not start: {reply.message}")
