@@ -44,6 +44,8 @@ class SimClock:
     async def market_ms(self) -> int:
         return int((await self._call("GET", "/_sim/clock"))["marketTime"])
 
-    async def advance(self, ms: int) -> int:
-        """Move the market on by `ms`; return the new market time."""
-        return int((await self._call("POST", "/_sim/clock/advance", {"ms": ms}))["marketTime"])
+    async def advance(self, ms: int) -> tuple[int, int]:
+        """Move the market on by `ms`; return the new market time and the price ticks it made
+        (no tick: the simulator streamed nothing, as over a gap in a replayed file)."""
+        answer = await self._call("POST", "/_sim/clock/advance", {"ms": ms})
+        return int(answer["marketTime"]), int(answer.get("ticks", 0))
