@@ -26,6 +26,7 @@ pages = {
         page("app_pages/portfolio.py", "Portfolio", ":material/account_balance_wallet:",
              "portfolio"),
         page("app_pages/risk.py", "Risk", ":material/shield:", "risk"),
+        page("app_pages/strategies.py", "Strategies", ":material/smart_toy:", "strategies"),
     ],
     "System": [
         page("app_pages/status.py", "Status", ":material/monitor_heart:", "status"),

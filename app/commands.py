@@ -10,6 +10,7 @@ from app.runtime import get_engine
 from engine.commands import (
     CancelAllOrders,
     CancelOrder,
+    CancelReplay,
     ClosePosition,
     Command,
     CommandError,
@@ -17,11 +18,14 @@ from engine.commands import (
     PlaceOrder,
     Reconcile,
     Reply,
+    RescanStrategies,
     ResetKillSwitch,
     SaveRiskConfig,
     SaveTradingConfig,
     SelectPairs,
     SetMarginType,
+    SetStrategy,
+    StartReplay,
     TestConnection,
     TripKillSwitch,
 )
@@ -115,3 +119,32 @@ def test_connection() -> Reply:
 
 def reconcile() -> Reply:
     return send(Reconcile(actor=current_actor()), timeout=30)
+
+
+# --- strategies (admin) -------------------------------------------------------------------------
+
+
+def set_strategy(**fields: Any) -> Reply:
+    """Switch a strategy on or off for a pair (fields of `SetStrategy`)."""
+    return _built(SetStrategy, fields)
+
+
+def rescan_strategies() -> Reply:
+    return send(RescanStrategies(actor=current_actor()), timeout=60)
+
+
+def start_replay(**fields: Any) -> Reply:
+    return _built(StartReplay, fields)
+
+
+def cancel_replay(run_id: str) -> Reply:
+    return _built(CancelReplay, {"run_id": run_id})
+
+
+def _built(kind: type[Command], fields: dict[str, Any]) -> Reply:
+    """Build a role-checked command from a form's fields; a bad field is a refusal."""
+    try:
+        command = kind(actor=current_actor(), roles=current_roles(), **fields)
+    except ValueError as exc:
+        return Reply(command_id=0, ok=False, code="invalid", message=str(exc))
+    return send(command, timeout=60)

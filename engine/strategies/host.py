@@ -179,6 +179,8 @@ class StrategyHost:
         instance = self.instances.pop(key, None)
         if instance is not None:
             await instance.stop(reason)
+            row = instance.status_row()
+            await self._context.store.write(lambda con: upsert_status(con, [row]))
 
     def _history_for(self, config: StrategyInstance) -> History:
         async def history(after: int | None, before: int, limit: int) -> list[list[float]]:
