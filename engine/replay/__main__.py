@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -49,6 +50,8 @@ def _print(line: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # A cancel (SIGTERM) unwinds like Ctrl-C: the engine, its workers and the simulator stop.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     logging.basicConfig(level=args.log_level)
     try:
         params = json.loads(args.params)
