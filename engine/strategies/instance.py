@@ -140,6 +140,9 @@ class Instance:
                 await self._halt("stalled", EventKind.STRATEGY_STALLED, str(exc), "")
             except WorkerError as exc:
                 await self._halt("crashed", EventKind.STRATEGY_CRASHED, str(exc), exc.traceback)
+            except Exception as exc:  # ours, not the strategy's: stop it all the same, say so
+                log.exception("%s: handling an event failed", self.key)
+                await self._halt("crashed", EventKind.STRATEGY_CRASHED, f"internal: {exc}", "")
             finally:
                 self._done()
 
