@@ -18,6 +18,7 @@ from app.runtime import get_engine, get_users
 from engine.commands import (
     CancelAllOrders,
     CancelOrder,
+    CancelReplay,
     ClosePosition,
     Command,
     DeleteApiKey,
@@ -25,11 +26,14 @@ from engine.commands import (
     PlaceOrder,
     Reconcile,
     Reply,
+    RescanStrategies,
     ResetKillSwitch,
     SaveRiskConfig,
     SaveTradingConfig,
     SelectPairs,
     SetMarginType,
+    SetStrategy,
+    StartReplay,
     StoreApiKey,
     TestKeys,
     TripKillSwitch,
@@ -134,3 +138,32 @@ def delete_api_key(environment: Environment, password: str) -> Reply:
 
 def reconcile() -> Reply:
     return send(Reconcile(actor=current_actor()), timeout=30)
+
+
+# --- strategies (admin) -------------------------------------------------------------------------
+
+
+def set_strategy(**fields: Any) -> Reply:
+    """Switch a strategy on or off for a pair (fields of `SetStrategy`)."""
+    return _built(SetStrategy, fields)
+
+
+def rescan_strategies() -> Reply:
+    return send(RescanStrategies(actor=current_actor()), timeout=60)
+
+
+def start_replay(**fields: Any) -> Reply:
+    return _built(StartReplay, fields)
+
+
+def cancel_replay(run_id: str) -> Reply:
+    return _built(CancelReplay, {"run_id": run_id})
+
+
+def _built(kind: type[Command], fields: dict[str, Any]) -> Reply:
+    """Build a command from a form's fields; a bad field is a refusal."""
+    try:
+        command = kind(actor=current_actor(), **fields)
+    except ValueError as exc:
+        return Reply(command_id=0, ok=False, code="invalid", message=str(exc))
+    return send(command, timeout=60)

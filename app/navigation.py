@@ -33,6 +33,8 @@ PAGES = (
     PageSpec("app_pages/portfolio.py", "Portfolio", ":material/account_balance_wallet:",
              "portfolio", Role.VIEWER, "Trading"),
     PageSpec("app_pages/risk.py", "Risk", ":material/shield:", "risk", Role.VIEWER, "Trading"),
+    PageSpec("app_pages/strategies.py", "Strategies", ":material/smart_toy:", "strategies",
+             Role.VIEWER, "Trading"),
     PageSpec("app_pages/status.py", "Status", ":material/monitor_heart:", "status", Role.VIEWER,
              "System"),
     PageSpec("app_pages/alerts.py", "Alerts", ":material/notifications:", "alerts", Role.VIEWER,

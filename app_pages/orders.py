@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app import auth, charts, order_queries, queries
+from app import auth, chart_overlays, charts, order_queries, queries, strategy_queries
 from app.components.feedback import last_reply
 from app.components.notify import toast_news
 from app.components.order_tables import cancel_all_control, history_table, open_orders_table
@@ -40,6 +40,7 @@ symbol = top[1].selectbox("Symbol", symbols, key=f"trade_symbol_{market}")
 with top[2]:
     interval = st.segmented_control("Interval", INTERVALS, default="1m", key="trade_interval")
 interval = interval or "1m"
+shown = st.multiselect("Indicators", chart_overlays.INDICATORS, key="trade_indicators")
 
 chart_col, ticket_col = st.columns([3, 1.25])
 
@@ -55,11 +56,15 @@ def live_chart() -> None:
     orders = order_queries.open_orders(market, symbol)
     last = bars["close"].iloc[-1]
     change = (last / bars["open"].iloc[0] - 1) * 100
-    st.plotly_chart(
-        charts.candlestick(bars, fills, orders, f"{symbol} {last:,.8g}  ({change:+.2f}% shown)"),
-        config={"displaylogo": False},
-        key="trade_chart",
+    figure = charts.candlestick(
+        bars, fills, orders, f"{symbol} {last:,.8g}  ({change:+.2f}% shown)"
     )
+    chart_overlays.add_indicators(figure, bars, shown)
+    signals = strategy_queries.signals(market, symbol, bars["time"].iloc[0])
+    chart_overlays.add_signals(figure, bars, signals)
+    st.plotly_chart(figure, config={"displaylogo": False}, key="trade_chart")
+    if (lower := chart_overlays.oscillators(bars, shown)) is not None:
+        st.plotly_chart(lower, config={"displaylogo": False}, key="trade_oscillators")
 
 
 with chart_col:

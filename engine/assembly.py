@@ -14,10 +14,14 @@ start in this order and stop in reverse:
     preferences    favourites
     monitor        health metrics, alert rules, incidents and their delivery
     keys           stored keys, connection tests, the gate before going live
+    strategies     the strategies folder and the switched-on strategies (closed candles from
+                   market data, their fills from the recorder; orders through the command queue)
+    replays        replay runs started from the Strategies page (`python -m engine.replay`)
+    replay-driver  only in a replay's own engine: steps the simulator's virtual clock
 
 `Access` is what the engine knows about people and keys: the user store it asks for an actor's
-role (the dispatcher and the kill switch ask it), the vault, the chain of key sources and where
-each environment's exchange is.
+role (the dispatcher and the kill switch ask it; a strategy's orders act as a trader), the
+vault, the chain of key sources and where each environment's exchange is.
 """
 
 from __future__ import annotations
@@ -56,6 +60,10 @@ from engine.preferences import PreferencesComponent
 from engine.risk.component import Risk
 from engine.risk.switch_state import KillSwitchState
 from engine.settings import Settings
+from engine.strategies.actors import WithStrategies
+from engine.strategies.host import StrategyHost
+from engine.strategies.replay_driver import ReplayDriver, ReplayPlan
+from engine.strategies.runs import ReplayRuns
 from engine.vault import VAULT_FILE, Vault, VaultCredentials
 from engine.venue import Venue
 
@@ -91,9 +99,16 @@ def desk_access(
 
 
 def build_engine(
-    settings: Settings, endpoints: Endpoints, credentials: Credentials | None, access: Access
+    settings: Settings,
+    endpoints: Endpoints,
+    credentials: Credentials | None,
+    access: Access,
+    replay: ReplayPlan | None = None,
 ) -> Engine:
-    """An engine connected to `endpoints`, with every component, not yet started."""
+    """An engine connected to `endpoints`, with every component, not yet started.
+
+    With `replay`, the engine is a replay's: a driver steps the simulator's clock bar by bar.
+    """
     venue = Venue(BinanceRest(endpoints, credentials, settings.request_timeout_s))
     prices = LivePrices()
     account = AccountReader()
@@ -104,14 +119,21 @@ def build_engine(
     recorder = OrderRecorder(account)
     recorder.subscribe(portfolio.on_fills)
     orders = Orders(venue, prices, account, risk, recorder)
-    guard = KillSwitchGuard(switch, risk, orders, portfolio, account, access.roles)
+    roles = WithStrategies(access.roles)
+    guard = KillSwitchGuard(switch, risk, orders, portfolio, account, roles)
     sync = AccountSync(venue, orders, account, portfolio)
     monitor = Monitor(
         HealthSources(venue, market, sync, account, prices, risk), recorder, secrets=access.vault
     )
     keys = Keyring(venue, access.vault, access.keys, access.endpoints_of)
+    strategies = StrategyHost(venue, market)
+    recorder.subscribe(strategies.on_fills)
     components: list[Component] = [
         venue, account, market, portfolio, risk, orders, guard, sync,
-        PreferencesComponent(venue), monitor, keys,
+        PreferencesComponent(venue), monitor, keys, strategies,
     ]  # fmt: skip
-    return Engine(settings, components, roles=access.roles)
+    if replay is None:
+        components.append(ReplayRuns())
+    else:
+        components.append(ReplayDriver(replay, venue, market, account, orders, sync, strategies))
+    return Engine(settings, components, roles=roles)

@@ -274,6 +274,40 @@ class SwitchEnvironment(Command):
     confirmation: str = Field("", max_length=40)
 
 
+class SetStrategy(Command):
+    """Switch a strategy on or off for one pair, with its parameters (admin; a new version of
+    the `strategies` configuration)."""
+
+    strategy: str = Field(pattern=r"^[A-Za-z0-9_\-]{1,64}$")
+    market: MarketType
+    symbol: str = Field(pattern=r"^[A-Z0-9]{5,20}$")
+    interval: str = Field("1m", max_length=4)
+    enabled: bool
+    params: dict[str, Any] = Field(default_factory=dict)
+    budget_ms: int = Field(1000, ge=10, le=60_000)
+
+
+class RescanStrategies(Command):
+    """Look at the strategies folder again (new or changed files)."""
+
+
+class StartReplay(Command):
+    """Run a strategy over a candle file through a simulator on its virtual clock (admin)."""
+
+    strategy: str = Field(pattern=r"^[A-Za-z0-9_\-]{1,64}$")
+    market: MarketType = MarketType.SPOT
+    symbol: str = Field(pattern=r"^[A-Z0-9]{5,20}$")
+    interval: str = Field("5m", max_length=4)
+    file: str = Field(min_length=1, max_length=1000)
+    params: dict[str, Any] = Field(default_factory=dict)
+    bars: int | None = Field(None, ge=1, le=10_000_000)
+    quote_balance: Decimal = Field(Decimal(10_000), gt=0, le=Decimal(10) ** 12)
+
+
+class CancelReplay(Command):
+    run_id: str = Field(pattern=r"^[a-z0-9\-]{1,40}$")
+
+
 class Reply(BaseModel):
     """The engine's answer to one command."""
 

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from engine.command_queue import Handle
 from engine.commands import Command, Reply
 from engine.events import Event, EventKind, Level
 from engine.settings import Settings
@@ -78,6 +79,10 @@ class EngineContext(Protocol):
     def register_handler(
         self, command_type: type[C], handler: Callable[[C], Awaitable[Reply]]
     ) -> None: ...
+
+    def submit(self, command: Command) -> Handle:
+        """Queue a command as the UI does (a strategy's orders take the person's path)."""
+        ...
 
 
 class Component(Protocol):

@@ -71,8 +71,17 @@ class EventKind(StrEnum):
     AUDIT_KILL_SWITCH = "audit.kill_switch"
     AUDIT_KEYS = "audit.keys"  # stored, deleted, tested (never the key)
     AUDIT_ENVIRONMENT = "audit.environment"
+    AUDIT_STRATEGIES = "audit.strategies"  # switched on or off, replays started or cancelled
     AUDIT_ALERTS = "audit.alerts"  # alert rules and channels, test alerts, acknowledgements
     AUDIT_FORBIDDEN = "audit.forbidden"  # a command its actor may not send
+    STRATEGY_ENABLED = "strategy.enabled"
+    STRATEGY_DISABLED = "strategy.disabled"
+    STRATEGY_CRASHED = "strategy.crashed"  # raised: stopped
+    STRATEGY_STALLED = "strategy.stalled"  # over its time budget: process killed, stopped
+    STRATEGY_UNAVAILABLE = "strategy.unavailable"  # its file is missing or does not load
+    REPLAY_STARTED = "replay.started"
+    REPLAY_FINISHED = "replay.finished"
+    REPLAY_FAILED = "replay.failed"
 
 
 AUDIT_PREFIX = "audit."
@@ -88,6 +97,8 @@ TOAST_KINDS: frozenset[EventKind] = frozenset(
         EventKind.KILL_SWITCH_LEFTOVER,
         EventKind.ALERT_OPENED,
         EventKind.ALERT_RESOLVED,
+        EventKind.STRATEGY_CRASHED,
+        EventKind.STRATEGY_STALLED,
     }
 )
 

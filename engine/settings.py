@@ -100,6 +100,8 @@ class Settings(BaseSettings):
     session_hours: float = Field(12.0, gt=0, le=720, description="how long a login lasts")
     sim_seed: int = Field(7, description="seed of the simulator's synthetic feed")
     sim_feed: str = Field("synthetic", description="synthetic | replay:PATH | live:URL")
+    strategies_dir: Path = Field(Path("strategies"), description="one strategy class per file")
+    replay_dir: Path = Field(Path("data/candles"), description="candle files offered for replays")
     # Attach to an already running exchange instead of the built-in simulator (sim mode only).
     sim_rest_url: str | None = None
     sim_ws_url: str | None = None

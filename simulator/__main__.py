@@ -23,6 +23,7 @@ from pathlib import Path
 from simulator.core.keyfile import KEYS_FILE
 from simulator.server import SimConfig, Simulator
 from simulator.spot.balances import parse_balances
+from simulator.spot.symbols import DEFAULT_SYMBOLS, SymbolSpec
 
 
 def fee(text: str) -> Decimal:
@@ -75,6 +76,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--feed", default="synthetic", help="synthetic | replay:PATH | live:URL")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--clock", choices=("wall", "virtual"), default="wall")
+    p.add_argument(
+        "--start-ms", type=int, help="where a virtual clock starts (epoch ms; default now)"
+    )
+    p.add_argument(
+        "--symbols", type=symbols, default=None,
+        help="serve only these of the built-in symbols, e.g. BTCUSDT,ETHUSDT (default: all)",
+    )  # fmt: skip
     p.add_argument("--api-key", help="generated (and saved in the keys file) when absent")
     p.add_argument(
         "--api-secret-file",
@@ -101,7 +109,19 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def symbols(text: str) -> tuple[SymbolSpec, ...]:
+    wanted = [s.strip().upper() for s in text.split(",") if s.strip()]
+    known = {s.symbol: s for s in DEFAULT_SYMBOLS}
+    unknown = [s for s in wanted if s not in known]
+    if unknown or not wanted:
+        raise argparse.ArgumentTypeError(
+            f"unknown symbols {unknown or text!r}; known: {', '.join(known)}"
+        )
+    return tuple(known[s] for s in wanted)
+
+
 def config_from(args: argparse.Namespace, keys_file: Path | None = None) -> SimConfig:
+    extra = {"symbols": args.symbols} if args.symbols else {}
     return SimConfig(
         host=args.host,
         port=args.port,
@@ -109,6 +129,7 @@ def config_from(args: argparse.Namespace, keys_file: Path | None = None) -> SimC
         feed=args.feed,
         seed=args.seed,
         clock=args.clock,
+        start_ms=args.start_ms,
         api_key=args.api_key,
         api_secret=api_secret(args),
         keys_file=keys_file,
@@ -119,6 +140,7 @@ def config_from(args: argparse.Namespace, keys_file: Path | None = None) -> SimC
         orders_per_10s=args.orders_per_10s,
         futures_weight_limit=args.futures_weight_limit,
         futures_orders_per_10s=args.futures_orders_per_10s,
+        **extra,
     )
 
 

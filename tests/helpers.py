@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from engine.access.roles import Role
+from engine.access.roles import Role, RoleSource
 from engine.assembly import Access
 from engine.credentials import CredentialChain
 from engine.vault import Vault
@@ -63,6 +63,17 @@ class Everyone:
 ADMINS = Everyone(Role.ADMIN)
 
 
-def open_access(data_dir: Path, role: Role = Role.ADMIN) -> Access:
-    """Every actor holds `role`; an empty vault without a passphrase; no other keys."""
-    return Access(Everyone(role), Vault(data_dir / "vault.json", None), CredentialChain([]))
+class RoleMap:
+    """Named actors hold their role; every other actor holds `others`."""
+
+    def __init__(self, roles: dict[str, Role], others: Role | None = Role.ADMIN) -> None:
+        self.roles, self.others = roles, others
+
+    def role_of(self, actor: str) -> Role | None:
+        return self.roles.get(actor, self.others)
+
+
+def open_access(data_dir: Path, roles: RoleSource = ADMINS) -> Access:
+    """Actors' roles from `roles` (everyone an admin); an empty vault without a passphrase; no
+    other keys."""
+    return Access(roles, Vault(data_dir / "vault.json", None), CredentialChain([]))

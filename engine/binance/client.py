@@ -251,6 +251,13 @@ class ExchangeClient:
             self.metrics.last_time_sync = after
             return offset
 
+    def shift_clock(self, ms: int) -> None:
+        """The exchange's clock jumped by `ms` (a simulator's virtual clock was advanced):
+        move our offset with it instead of meeting -1021 on the next signed request."""
+        self.metrics.time_offset_ms += ms
+        if self._client is not None:
+            self._client.timestamp_offset = self.metrics.time_offset_ms
+
     def exchange_now_ms(self) -> int:
         """Our clock in ms, corrected by the measured offset to the exchange's."""
         return int(time.time() * 1000) + self.metrics.time_offset_ms

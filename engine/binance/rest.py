@@ -97,6 +97,10 @@ class BinanceRest:
         """Measure the exchange clock against ours again; return the offset in ms."""
         return await self._client.sync_time()
 
+    def shift_clock(self, ms: int) -> None:
+        """A simulator's virtual clock was moved on by `ms`: sign with the moved clock."""
+        self._client.shift_clock(ms)
+
     # --- catalogue ------------------------------------------------------------------------------
 
     async def exchange_info(self, market: MarketType) -> ExchangeInfo:

@@ -9,11 +9,12 @@ is a versioned configuration (`pairs:<market>` in `config_versions`); `SelectPai
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import duckdb
 
+from engine.binance.streams import Row
 from engine.clock import now_ms
 from engine.commands import Reply, SelectPairs
 from engine.context import EngineContext
@@ -25,7 +26,11 @@ from engine.market.prices import LivePrices
 from engine.market.selection import PairSelection, selection_kind
 from engine.models import MarketType
 from engine.store.config_versions import load_latest_config, save_config_version
+from engine.store.tables import KLINES
 from engine.venue import Venue
+
+ClosedListener = Callable[[MarketType, Row], None]
+RowSink = Callable[[Any, Row], None]
 
 
 class SelectionRefused(ValueError):
@@ -47,6 +52,7 @@ class MarketData:
         self.config = config or MarketDataConfig()
         self.feeds: dict[MarketType, MarketFeed] = {}
         self.unavailable: dict[MarketType, str] = {}
+        self._closed_listeners: list[ClosedListener] = []
         self._ctx: EngineContext | None = None
 
     async def start(self, ctx: EngineContext) -> None:
@@ -83,7 +89,7 @@ class MarketData:
             else endpoints.spot_stream_root
         )
         sinks = FeedSinks(
-            add=ctx.writer.add,
+            add=self._watch_closed(market, ctx.writer.add),
             add_many=ctx.writer.add_many,
             record_event=ctx.record,
             fetch_klines=rest_fetcher(self.venue.rest, market),
@@ -91,6 +97,25 @@ class MarketData:
             set_price=self.prices.set,
         )
         return MarketFeed(market, root, ctx.settings.kline_intervals, self.config, sinks)
+
+    def subscribe_closed(self, listener: ClosedListener) -> None:
+        """Call `listener(market, row)` with each bar the stream closes (a `KLINES` row)."""
+        self._closed_listeners.append(listener)
+
+    def _watch_closed(self, market: MarketType, add: RowSink) -> RowSink:
+        """The writer's `add`, telling the closed-bar listeners of each streamed bar that
+        closes (once per bar: the stream may repeat it after a reconnect)."""
+        last: dict[tuple[str, str], int] = {}
+        listeners = self._closed_listeners
+
+        def add_row(spec: Any, row: Row) -> None:
+            add(spec, row)
+            if spec is KLINES and row[12] and row[3] > last.get((row[1], row[2]), -1):
+                last[(row[1], row[2])] = row[3]
+                for listener in listeners:
+                    listener(market, row)
+
+        return add_row
 
     # --- selection ------------------------------------------------------------------------------
 

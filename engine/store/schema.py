@@ -160,11 +160,51 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        8,
+        "strategies: their catalogue, run state, signals, and replay runs with fills and equity",
+        (
+            """CREATE TABLE strategies (
+                name VARCHAR PRIMARY KEY, file VARCHAR NOT NULL, description VARCHAR,
+                params_schema JSON, defaults JSON, markets JSON, error VARCHAR,
+                updated_ms BIGINT NOT NULL)""",
+            """CREATE TABLE strategy_status (
+                instance VARCHAR PRIMARY KEY, strategy VARCHAR NOT NULL, market VARCHAR NOT NULL,
+                symbol VARCHAR NOT NULL, interval VARCHAR NOT NULL, state VARCHAR NOT NULL,
+                reason VARCHAR, candles BIGINT NOT NULL, calls BIGINT NOT NULL,
+                mean_ms DOUBLE, max_ms DOUBLE, last_candle BIGINT, updated_ms BIGINT NOT NULL)""",
+            """CREATE TABLE strategy_signals (
+                run_id VARCHAR NOT NULL, seq BIGINT NOT NULL, strategy VARCHAR NOT NULL,
+                market VARCHAR NOT NULL, symbol VARCHAR NOT NULL, interval VARCHAR NOT NULL,
+                candle_time BIGINT NOT NULL, time BIGINT NOT NULL, side VARCHAR NOT NULL,
+                order_type VARCHAR NOT NULL, quantity DECIMAL(38, 18),
+                quote_quantity DECIMAL(38, 18), price DECIMAL(38, 18), reason VARCHAR,
+                outcome VARCHAR NOT NULL, code VARCHAR, message VARCHAR, client_order_id VARCHAR,
+                PRIMARY KEY (run_id, seq))""",
+            """CREATE TABLE strategy_runs (
+                run_id VARCHAR PRIMARY KEY, strategy VARCHAR NOT NULL, market VARCHAR NOT NULL,
+                symbol VARCHAR NOT NULL, interval VARCHAR NOT NULL, file VARCHAR NOT NULL,
+                params JSON, actor VARCHAR NOT NULL, status VARCHAR NOT NULL,
+                candles_done BIGINT NOT NULL, candles_total BIGINT, started_ms BIGINT NOT NULL,
+                finished_ms BIGINT, message VARCHAR, stats JSON)""",
+            """CREATE TABLE run_fills (
+                run_id VARCHAR NOT NULL, trade_id BIGINT NOT NULL, client_order_id VARCHAR,
+                side VARCHAR NOT NULL, price DECIMAL(38, 18) NOT NULL,
+                qty DECIMAL(38, 18) NOT NULL, commission DECIMAL(38, 18),
+                commission_asset VARCHAR, time BIGINT NOT NULL, PRIMARY KEY (run_id, trade_id))""",
+            """CREATE TABLE run_equity (
+                run_id VARCHAR NOT NULL, time BIGINT NOT NULL, equity DOUBLE NOT NULL,
+                PRIMARY KEY (run_id, time))""",
+        ),
+    ),
+)
 LATEST_VERSION = MIGRATIONS[-1].version
 TABLES = (
     "klines", "tickers", "mark_prices", "orders", "fills", "balances", "positions", "equity",
     "events", "config_versions", "symbol_settings", "funding", "symbols", "valuation",
     "risk_usage", "metrics", "alert_rules", "alert_channels", "incidents", "alert_deliveries",
+    "strategies", "strategy_status", "strategy_signals", "strategy_runs", "run_fills", "run_equity",
 )  # fmt: skip
 
 

@@ -17,6 +17,8 @@ class Liquidator:
         self.orders = orders
 
     def check(self) -> None:
+        if not self.state.account.open_symbols():  # nothing to liquidate: skip the marks
+            return
         account, marks = self.state.account, self.state.marks()
         for key in account.open_symbols():
             if account.isolated_breached(key, marks[account.positions[key].symbol]):

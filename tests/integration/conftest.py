@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 import requests
 
+from engine.access.roles import RoleSource
 from engine.assembly import build_engine
 from engine.binance.urls import sim_endpoints
 from engine.credentials import Credentials
 from engine.engine import Engine
 from engine.settings import Settings, load_settings
 from simulator.server import SimConfig, SimulatorThread
-from tests.helpers import open_access
+from tests.helpers import ADMINS, open_access
 
 
 def sim_config(tmp_path: Path, **overrides) -> SimConfig:
@@ -52,11 +53,11 @@ def engine_settings(tmp_path: Path, **overrides) -> Settings:
     return load_settings(data_dir=tmp_path / "engine", **overrides)
 
 
-def connect_engine(sim: SimulatorThread, settings: Settings) -> Engine:
+def connect_engine(sim: SimulatorThread, settings: Settings, roles: RoleSource = ADMINS) -> Engine:
     base = sim.urls.base_url
     endpoints = sim_endpoints(base)
     credentials = Credentials(sim.api_key.key, sim.api_key.secret)
-    return build_engine(settings, endpoints, credentials, open_access(settings.data_dir))
+    return build_engine(settings, endpoints, credentials, open_access(settings.data_dir, roles))
 
 
 @pytest.fixture
