@@ -17,7 +17,15 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from engine.access.roles import Role
-from engine.models import Environment, MarginType, MarketType, OrderType, Side, TimeInForce
+from engine.models import (
+    Environment,
+    MarginType,
+    MarketType,
+    OrderType,
+    PositionSide,
+    Side,
+    TimeInForce,
+)
 
 _ids = itertools.count(1)
 
@@ -79,6 +87,10 @@ class PlaceOrder(Command):
     # leverage, and set back if the exchange refuses the order. Binance refuses the change while
     # the symbol has a position (-4048) or open orders (-4047): the order is then refused too.
     margin_type: MarginType | None = None
+    # Futures in hedge mode: the position the order opens or closes (LONG or SHORT; a SELL on
+    # LONG closes the long). Required in hedge mode, refused in one-way mode (the engine checks
+    # the account's mode); Binance takes no reduce-only in hedge mode: closing is by side.
+    position_side: PositionSide | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> PlaceOrder:
@@ -121,7 +133,61 @@ def _market_problems(o: PlaceOrder) -> list[str]:
         problems.append("leverage applies to futures orders")
     if o.margin_type is not None and spot:
         problems.append("the margin mode applies to futures orders")
+    if o.position_side is not None and spot:
+        problems.append("a position side (long or short) applies to futures orders")
+    hedged = o.position_side in (PositionSide.LONG, PositionSide.SHORT)
+    if hedged and o.reduce_only:
+        problems.append(
+            "reduce-only is not taken in hedge mode: to close, send the opposite side on the "
+            "position's side (a SELL on LONG closes the long)"
+        )
     return problems
+
+
+class PlaceOco(Command):
+    """A spot OCO: a take-profit limit and a stop-loss as one, for one quantity on one side.
+
+    SELL (protect a holding): the take-profit rests above the market, the stop waits below.
+    BUY (enter on a dip or a breakout): the take-profit (limit) below, the stop above. When
+    one leg executes the exchange expires the other. `stop_limit_price` makes the stop leg a
+    stop-limit at that price; without it the stop is a stop-market.
+    """
+
+    required_role = Role.TRADER
+    symbol: str = Field(pattern=r"^[A-Z0-9]{5,20}$")
+    side: Side
+    quantity: Quantity = Field(gt=0)
+    take_profit_price: Decimal = Field(gt=0)
+    stop_price: Decimal = Field(gt=0)
+    stop_limit_price: Decimal | None = Field(None, gt=0)
+
+    @property
+    def market(self) -> MarketType:
+        return MarketType.SPOT
+
+    @model_validator(mode="after")
+    def _sides(self) -> PlaceOco:
+        above, below = (
+            (self.take_profit_price, self.stop_price)
+            if self.side is Side.SELL
+            else (self.stop_price, self.take_profit_price)
+        )
+        if above <= below:
+            raise ValueError(oco_price_rule(self.side))
+        return self
+
+
+def oco_price_rule(side: Side) -> str:
+    """Binance's OCO price rule, as a trader reads it."""
+    if side is Side.SELL:
+        return (
+            "a SELL OCO takes profit above the market and stops below it: the take-profit "
+            "price must be above the stop price"
+        )
+    return (
+        "a BUY OCO takes profit (buys cheaper) below the market and stops above it: the "
+        "take-profit price must be below the stop price"
+    )
 
 
 class CancelOrder(Command):
@@ -151,11 +217,22 @@ class SetMarginType(Command):
 
 class ClosePosition(Command):
     """Close a futures position at market (reduce-only); optionally cancel its reduce-only
-    orders first, which would have nothing left to reduce."""
+    orders first, which would have nothing left to reduce. In hedge mode `position_side`
+    names the side to close (LONG or SHORT); the other side stays open."""
 
     required_role = Role.TRADER
     symbol: str = Field(pattern=r"^[A-Z0-9]{5,20}$")
     cancel_reduce_only: bool = False
+    position_side: PositionSide | None = None
+
+
+class SetPositionMode(Command):
+    """Switch the USD-M account between one-way mode and hedge mode (a LONG and a SHORT per
+    symbol at once). Admin: it is account-wide and changes how every futures order must be
+    sent, a running strategy's too. Binance changes it only with no open position (-4068)
+    and no open order (-4067) on any symbol."""
+
+    hedge: bool
 
 
 class SelectPairs(Command):

@@ -78,12 +78,8 @@ class OrderStatus(StrEnum):
 
     @property
     def is_open(self) -> bool:
-        return self in (
-            OrderStatus.PENDING_NEW,
-            OrderStatus.NEW,
-            OrderStatus.PARTIALLY_FILLED,
-            OrderStatus.UNKNOWN,
-        )
+        return self in (OrderStatus.PENDING_NEW, OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED,
+                        OrderStatus.UNKNOWN)  # fmt: skip
 
 
 OPEN_STATUSES: frozenset[str] = frozenset(s.value for s in OrderStatus if s.is_open)
@@ -250,6 +246,20 @@ class OrderUpdate(Frozen):
     reject_reason: str | None = None
     is_algo: bool = False  # a USD-M conditional order held by Binance's algo service
     triggered_order_id: str | None = None  # USD-M algo: the order it became when triggered
+    order_list_id: str | None = None  # spot: the order list (OCO) the order belongs to
+    position_side: str | None = None  # USD-M: BOTH (one-way), LONG or SHORT (hedge mode)
+
+
+class OrderListUpdate(Frozen):
+    """One spot order list (an OCO) at one moment; `done` once over (ALL_DONE)."""
+
+    symbol: str
+    order_list_id: str
+    list_client_id: str
+    contingency: str  # OCO, OTO, OTOCO
+    done: bool
+    legs: tuple[tuple[str, str], ...] = ()  # (client order id, exchange order id)
+    time: int
 
 
 class Fill(Frozen):
@@ -300,8 +310,16 @@ class MarginBalance(Frozen):
     time: int = 0
 
 
+class PositionSide(StrEnum):
+    """USD-M: one-way mode has one position per symbol (BOTH); hedge mode a LONG and a SHORT."""
+
+    BOTH = "BOTH"
+    LONG = "LONG"
+    SHORT = "SHORT"
+
+
 class Position(Frozen):
-    """USD-M position (one-way mode: position_side BOTH). Amount is signed: short < 0."""
+    """USD-M position, one per side (BOTH, or LONG and SHORT). Amount is signed: short < 0."""
 
     symbol: str
     position_side: str = "BOTH"
@@ -330,6 +348,7 @@ class OpenOrder:
     reduce_only: bool = False
     client_order_id: str = ""
     order_type: str = ""
+    list_client_id: str = ""  # spot: the OCO the order is a leg of (cancelling one ends both)
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ class AccountState:
     leverage: dict[str, int]  # futures symbol -> leverage (known even without a position)
     open_orders: list[OpenOrder]
     margin_types: dict[str, MarginType] = field(default_factory=dict)  # as last set or reported
+    hedge_mode: bool = False  # USD-M: a LONG and a SHORT per symbol (as the exchange last said)
 
     def spot_free(self) -> dict[str, Decimal]:
         return {b.asset: b.free for b in self.spot}
@@ -49,8 +50,16 @@ class AccountState:
         wallet = next((w for w in self.wallets if w.asset == asset), None)
         return wallet.available or Decimal(0) if wallet else Decimal(0)
 
-    def position(self, symbol: str) -> Position | None:
-        return next((p for p in self.positions if p.symbol == symbol and p.amount), None)
+    def position(self, symbol: str, side: str | None = None) -> Position | None:
+        """The symbol's open position (of `side` in hedge mode: LONG or SHORT)."""
+        return next(
+            (p for p in self.positions
+             if p.symbol == symbol and p.amount and side in (None, p.position_side)),
+            None,
+        )  # fmt: skip
+
+    def open_sides(self, symbol: str) -> list[Position]:
+        return [p for p in self.positions if p.symbol == symbol and p.amount]
 
 
 class AccountReader:
@@ -145,9 +154,13 @@ def read_account(cur: duckdb.DuckDBPyConnection) -> AccountState:
         ).fetchall()
     }  # fmt: skip
     margin.update({p.symbol: MarginType(p.margin_type) for p in positions if p.margin_type})
+    hedge = cur.execute(
+        "SELECT value FROM account_settings WHERE name = 'futures_hedge_mode'"
+    ).fetchall()
     return AccountState(
         spot=_spot(cur), wallets=_wallets(cur), positions=positions, leverage=leverage,
         open_orders=_open_orders(cur), margin_types=margin,
+        hedge_mode=bool(hedge) and hedge[0][0] == "true",
     )  # fmt: skip
 
 
@@ -167,27 +180,27 @@ def _wallets(cur: duckdb.DuckDBPyConnection) -> list[MarginBalance]:
 
 def _positions(cur: duckdb.DuckDBPyConnection) -> list[Position]:
     rows = cur.execute(
-        "SELECT symbol, amount, entry_price, mark_price, unrealized_pnl, leverage, margin_type, "
-        "isolated_margin, liquidation_price FROM positions"
+        "SELECT symbol, position_side, amount, entry_price, mark_price, unrealized_pnl, leverage, "
+        "margin_type, isolated_margin, liquidation_price FROM positions"
     )
     return [
-        Position(symbol=s, amount=Decimal(a), entry_price=Decimal(e or 0),
+        Position(symbol=s, position_side=ps, amount=Decimal(a), entry_price=Decimal(e or 0),
                  mark_price=Decimal(m) if m is not None else None,
                  unrealized_pnl=Decimal(u or 0), leverage=lev, margin_type=mt or None,
                  isolated_margin=Decimal(im or 0),
                  liquidation_price=Decimal(lp) if lp is not None else None)
-        for s, a, e, m, u, lev, mt, im, lp in rows.fetchall()
+        for s, ps, a, e, m, u, lev, mt, im, lp in rows.fetchall()
     ]  # fmt: skip
 
 
 def _open_orders(cur: duckdb.DuckDBPyConnection) -> list[OpenOrder]:
     rows = cur.execute(
         "SELECT market, symbol, side, quantity, executed_qty, price, reduce_only, client_order_id, "
-        "order_type FROM orders WHERE status IN (SELECT unnest(?))",
+        "order_type, list_client_id FROM orders WHERE status IN (SELECT unnest(?))",
         [sorted(OPEN_STATUSES)],
     )
     return [
         OpenOrder(MarketType(m), s, Side(sd), Decimal(q or 0) - Decimal(x or 0),
-                  Decimal(p) if p is not None else None, bool(r), cid, ot)
-        for m, s, sd, q, x, p, r, cid, ot in rows.fetchall()
+                  Decimal(p) if p is not None else None, bool(r), cid, ot, lc or "")
+        for m, s, sd, q, x, p, r, cid, ot, lc in rows.fetchall()
     ]  # fmt: skip

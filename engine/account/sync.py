@@ -19,6 +19,7 @@ from engine.binance.errors import ExchangeError
 from engine.binance.user_streams import (
     Connected,
     FuturesAccount,
+    ListEvent,
     MalformedEvent,
     OrderEvent,
     SpotBalances,
@@ -29,7 +30,8 @@ from engine.clock import now_ms
 from engine.commands import Reconcile, Reply
 from engine.context import EngineContext
 from engine.events import EventKind, Level
-from engine.models import OPEN_STATUSES, MarketType, OrderUpdate
+from engine.models import OPEN_STATUSES, MarketType, OrderListUpdate, OrderUpdate
+from engine.orders import position_mode
 from engine.orders.component import Orders
 from engine.portfolio.component import Portfolio
 from engine.store import funding, holdings, trading
@@ -146,6 +148,7 @@ class AccountSync:
 
     async def _reconcile_futures(self) -> None:
         rest = self.venue.rest
+        await position_mode.read_mode(rest, self.orders.recorder)  # changed elsewhere, maybe
         asked_at = time.monotonic()
         wallet = await rest.futures_wallet()
         positions = await rest.futures_positions()
@@ -260,6 +263,8 @@ class AccountSync:
         self.last_event_ms[market] = now_ms()
         if isinstance(event, OrderEvent):
             self.orders.recorder.record(event.update, [event.fill] if event.fill else [])
+        elif isinstance(event, ListEvent):
+            await self._on_list_status(event.update)
         elif isinstance(event, SpotBalances):
             stamp, balances = now_ms(), event.balances
             await self._write(
@@ -267,6 +272,25 @@ class AccountSync:
             )
         elif isinstance(event, FuturesAccount):
             await self._apply_futures_account(event)
+
+    async def _on_list_status(self, update: OrderListUpdate) -> None:
+        """An OCO is over: its legs' executionReports came first. A leg still open here (a
+        report missed or not parsed) is asked for at the exchange, so one leg filled shows the
+        other expired or cancelled."""
+        if not update.done:
+            return
+        await self.orders.recorder.batcher.flush()  # the legs' reports are written first
+        ids = [cid for cid, _ in update.legs]
+        with self._context.store.reader() as cur:
+            still_open = cur.execute(
+                "SELECT client_order_id FROM orders WHERE client_order_id IN (SELECT unnest(?)) "
+                "AND status IN (SELECT unnest(?))",
+                [ids, sorted(OPEN_STATUSES)],
+            ).fetchall()
+        for (cid,) in still_open:
+            self._context.spawn(
+                self.orders.recovery.resolve(MarketType.SPOT, update.symbol, cid), f"resolve-{cid}"
+            )
 
     async def _apply_futures_account(self, event: FuturesAccount) -> None:
         for position in event.positions:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 
 from engine.models import (
     OrderFields,
     OrderType,
+    Side,
     TimeInForce,
 )
 
@@ -94,8 +96,57 @@ def futures_order_params(order: OrderFields, client_order_id: str) -> dict[str, 
         params["timeInForce"] = (
             "GTX" if order.post_only else (order.time_in_force or TimeInForce.GTC).value
         )
+    position_side = getattr(order, "position_side", None)
+    if position_side is not None:
+        params["positionSide"] = str(position_side)
     if order.reduce_only:
         params["reduceOnly"] = "true"
     if order.close_position:
         params["closePosition"] = "true"
+    return params
+
+
+@dataclass(frozen=True)
+class OcoRequest:
+    """A spot OCO as the adapter sends it: a take-profit limit and a stop on one side.
+
+    SELL: the take-profit rests above the market and the stop waits below; BUY: the reverse.
+    A `stop_limit_price` makes the stop leg a stop-limit, else it is a stop-market.
+    """
+
+    symbol: str
+    side: Side
+    quantity: Decimal
+    take_profit_price: Decimal
+    stop_price: Decimal
+    stop_limit_price: Decimal | None
+    list_client_id: str
+    take_profit_client_id: str
+    stop_client_id: str
+
+
+def oco_params(oco: OcoRequest) -> dict[str, str]:
+    """kwargs for python-binance `create_oco_order` (POST /api/v3/orderList/oco).
+
+    The take-profit leg is a LIMIT_MAKER: it only rests, so it can never take at once at a
+    worse price than asked (Binance's OCO takes LIMIT_MAKER or TAKE_PROFIT types there).
+    """
+    take_profit, stop = ("above", "below") if oco.side is Side.SELL else ("below", "above")
+    params = {
+        "symbol": oco.symbol,
+        "side": oco.side.value,
+        "quantity": _wire(oco.quantity),
+        "listClientOrderId": oco.list_client_id,
+        f"{take_profit}Type": "LIMIT_MAKER",
+        f"{take_profit}Price": _wire(oco.take_profit_price),
+        f"{take_profit}ClientOrderId": oco.take_profit_client_id,
+        f"{stop}StopPrice": _wire(oco.stop_price),
+        f"{stop}ClientOrderId": oco.stop_client_id,
+    }
+    if oco.stop_limit_price is None:
+        params[f"{stop}Type"] = "STOP_LOSS"
+    else:
+        params[f"{stop}Type"] = "STOP_LOSS_LIMIT"
+        params[f"{stop}Price"] = _wire(oco.stop_limit_price)
+        params[f"{stop}TimeInForce"] = TimeInForce.GTC.value
     return params

@@ -18,8 +18,8 @@ from engine.access.key_permissions import ApiRestrictions, KeyPermissions
 from engine.binance.client import ExchangeClient, RequestMetrics
 from engine.binance.errors import ExchangeError, NothingToChange
 from engine.binance.limits import RequestGate
-from engine.binance.params import futures_order_params, spot_order_params
-from engine.binance.schemas import account, orders, trades
+from engine.binance.params import OcoRequest, futures_order_params, oco_params, spot_order_params
+from engine.binance.schemas import account, order_lists, orders, trades
 from engine.binance.streams import Row, kline_rows_from_rest
 from engine.binance.symbols import trading_pair_from_symbol
 from engine.binance.urls import Endpoints
@@ -32,6 +32,7 @@ from engine.models import (
     MarginType,
     MarketType,
     OrderFields,
+    OrderListUpdate,
     OrderUpdate,
     Position,
     TradingPair,
@@ -45,6 +46,14 @@ class ExchangeInfo:
     market: MarketType
     pairs: tuple[TradingPair, ...]
     weight_limit_1m: int | None
+
+
+@dataclass(frozen=True)
+class ListAnswer:
+    """The exchange's answer about an order list: the list and each leg's state."""
+
+    order_list: OrderListUpdate
+    legs: tuple[OrderUpdate, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -236,6 +245,43 @@ class BinanceRest:
             orders.order_from_futures_algo_response(o) for o in orders.algo_rows(algo)
         ]
 
+    # --- spot order lists (OCO) -------------------------------------------------------------------
+
+    async def submit_oco(self, oco: OcoRequest) -> ListAnswer:
+        """Send one OCO (POST /api/v3/orderList/oco), once."""
+        params = oco_params(oco)
+        raw = await self._client.signed(lambda c: c.create_oco_order(**params))
+        return ListAnswer(order_lists.order_list_from_response(raw), _legs(raw))
+
+    async def cancel_order_list(self, symbol: str, list_client_id: str) -> ListAnswer:
+        """Cancel a whole order list by our list id: every leg goes."""
+        raw = await self._client.signed(
+            lambda c: c.v3_delete_order_list(symbol=symbol, listClientOrderId=list_client_id)
+        )
+        return ListAnswer(order_lists.order_list_from_response(raw), _legs(raw))
+
+    async def query_order_list(self, symbol: str, list_client_id: str) -> ListAnswer:
+        """The list and each leg as the exchange holds them (`NotFound` if it never arrived)."""
+        raw = await self._client.signed(
+            lambda c: c.v3_get_order_list(origClientOrderId=list_client_id)
+        )
+        found = order_lists.order_list_from_response(raw)
+        legs = [await self.query_order(MarketType.SPOT, symbol, cid, conditional=False)
+                for cid, _ in found.legs]  # fmt: skip
+        return ListAnswer(found, tuple(legs))
+
+    # --- USD-M account settings -----------------------------------------------------------------
+
+    async def hedge_mode(self) -> bool:
+        """Whether the USD-M account is in hedge mode (a LONG and a SHORT per symbol)."""
+        raw = await self._client.read(lambda c: c.futures_get_position_mode())
+        return account.hedge_mode_from_answer(raw)
+
+    async def set_hedge_mode(self, hedge: bool) -> None:
+        """Switch the USD-M position mode (-4059 when already so: `NothingToChange`)."""
+        flag = "true" if hedge else "false"
+        await self._client.signed(lambda c: c.futures_change_position_mode(dualSidePosition=flag))
+
     async def set_leverage(self, symbol: str, leverage: int) -> int:
         """Set a USD-M symbol's leverage; return what the exchange set."""
         raw = await self._client.signed(
@@ -327,6 +373,10 @@ class BinanceRest:
     def slow_down(self, seconds: float, reason: str) -> None:
         """The exchange answered 429/418 outside REST: send nothing for `seconds`."""
         self._client.gate.close_for(seconds, reason)
+
+
+def _legs(raw: dict[str, Any]) -> tuple[OrderUpdate, ...]:
+    return tuple(order_lists.order_reports(raw))
 
 
 def _minute_weight_limit(info: dict[str, Any]) -> int | None:

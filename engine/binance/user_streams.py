@@ -28,9 +28,17 @@ import websockets
 from pydantic import ValidationError
 
 from engine.binance.rest import BinanceRest
-from engine.binance.schemas import account, orders
+from engine.binance.schemas import account, order_lists, orders
 from engine.binance.schemas.common import SchemaError
-from engine.models import Balance, Fill, MarginBalance, MarketType, OrderUpdate, Position
+from engine.models import (
+    Balance,
+    Fill,
+    MarginBalance,
+    MarketType,
+    OrderListUpdate,
+    OrderUpdate,
+    Position,
+)
 
 LISTEN_KEY_KEEPALIVE_S = 30 * 60.0
 SUBSCRIBE_ANSWER_TIMEOUT_S = 10.0
@@ -74,6 +82,13 @@ class OrderEvent:
 
 
 @dataclass(frozen=True)
+class ListEvent:
+    """A spot order list (OCO) changed: started, or over (one leg done, the other expired)."""
+
+    update: OrderListUpdate
+
+
+@dataclass(frozen=True)
 class SpotBalances:
     balances: list[Balance]
 
@@ -85,7 +100,7 @@ class FuturesAccount:
     reason: str  # Binance's event reason: ORDER, FUNDING_FEE, DEPOSIT, ...
 
 
-UserEvent = Connected | OrderEvent | SpotBalances | FuturesAccount
+UserEvent = Connected | OrderEvent | ListEvent | SpotBalances | FuturesAccount
 
 
 def _connect(url: str) -> Any:
@@ -166,6 +181,8 @@ def spot_event(message: dict[str, Any]) -> UserEvent | None:
     if kind == "executionReport":
         update = orders.order_from_execution_report(event)
         return OrderEvent(update, orders.fill_from_execution_report(event))
+    if kind == "listStatus":
+        return ListEvent(order_lists.order_list_from_list_status(event))
     if kind == "outboundAccountPosition":
         return SpotBalances(account.balances_from_account_position(event))
     if kind == "eventStreamTerminated":

@@ -43,6 +43,9 @@ class Cancelling:
 
     async def cancel(self, command: CancelOrder) -> Reply:
         cid, symbol, market = command.client_order_id, command.symbol, command.market
+        list_id = self._list_of(cid)
+        if list_id:
+            return await self.cancel_list(command, list_id)
         order_type = self._order_type(cid)
         conditional = self.recorder.is_conditional(market, cid, order_type)
         try:
@@ -59,6 +62,29 @@ class Cancelling:
             return _reply(command, False, message, code)
         self.recorder.record(update)
         return _reply(command, True, describe_cancelled(update), status=update.status.value)
+
+    async def cancel_list(self, command: CancelOrder, list_client_id: str) -> Reply:
+        """A leg of an OCO: Binance cancels the whole list with it, so cancel the list and
+        say so (both legs are recorded from the answer)."""
+        try:
+            answer = await self.rest.cancel_order_list(command.symbol, list_client_id)
+        except ExchangeError as exc:
+            if isinstance(exc, NotFound):
+                await self._refresh(command.market, command.symbol, command.client_order_id, False)
+            code, message = exchange_refusal(exc, "the cancel of the OCO")
+            return _reply(command, False, message, code)
+        for leg in answer.legs:
+            self.recorder.record(leg.model_copy(
+                update={"order_list_id": answer.order_list.order_list_id}))  # fmt: skip
+        legs = "; ".join(describe_cancelled(u) for u in answer.legs)
+        return _reply(command, True, f"Cancelled the OCO, both legs: {legs}",
+                      status="CANCELED")  # fmt: skip
+
+    def _list_of(self, client_id: str) -> str:
+        known = next(
+            (o for o in self.account.state().open_orders if o.client_order_id == client_id), None
+        )
+        return known.list_client_id if known else ""
 
     def _order_type(self, client_id: str) -> str | None:
         known = next(
@@ -159,10 +185,14 @@ class Cancelling:
             cancelled += 1
         return cancelled
 
-    async def position_left(self, symbol: str) -> Decimal:
-        """The futures position the exchange still shows for `symbol` (0 when flat)."""
+    async def position_left(self, symbol: str, side: str = "BOTH") -> Decimal:
+        """The futures position the exchange still shows for `symbol` on `side` (0 when flat)."""
         try:
             positions = await self.rest.futures_positions()
         except ExchangeError:
             return Decimal(0)
-        return next((p.amount for p in positions if p.symbol == symbol and p.amount), Decimal(0))
+        return next(
+            (p.amount for p in positions
+             if p.symbol == symbol and p.position_side == side and p.amount),
+            Decimal(0),
+        )  # fmt: skip

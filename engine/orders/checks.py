@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from engine.commands import PlaceOrder
-from engine.models import OrderType, Refusal, Side, TradingPair
+from engine.commands import PlaceOco, PlaceOrder
+from engine.models import MarketType, OrderType, PositionSide, Refusal, Side, TradingPair
 from engine.orders.filters import validate_order
 
 # A market order's cost is known only after it fills; leave room for slippage and fees.
@@ -29,7 +29,7 @@ class AccountView:
 
 
 def check_symbol(
-    order: PlaceOrder, pair: TradingPair | None, unavailable: str | None
+    order: PlaceOrder | PlaceOco, pair: TradingPair | None, unavailable: str | None
 ) -> Refusal | None:
     if unavailable is not None:
         return Refusal(
@@ -146,3 +146,24 @@ def _reduces(order: PlaceOrder, position: Decimal) -> bool:
 
 def _fmt(value: Decimal) -> str:
     return f"{value:,.8f}".rstrip("0").rstrip(".")
+
+
+def check_position_side(order: PlaceOrder, hedge: bool) -> Refusal | None:
+    """The order's position side against the account's mode (Binance: -4061 otherwise)."""
+    if order.market is not MarketType.FUTURES:
+        return None
+    side = order.position_side
+    if hedge and side not in (PositionSide.LONG, PositionSide.SHORT):
+        return Refusal(
+            "position_side",
+            "The futures account is in hedge mode: choose Long or Short for this order (a SELL "
+            "on Long closes the long, a BUY on Short closes the short).",
+        )
+    if not hedge and side in (PositionSide.LONG, PositionSide.SHORT):
+        return Refusal(
+            "position_side",
+            f"The futures account is in one-way mode: an order takes no position side "
+            f"({side.value} given). Send it without one, or switch the account to hedge mode "
+            "on the Portfolio page first.",
+        )
+    return None

@@ -24,23 +24,28 @@ from engine.commands import (
     CancelAllOrders,
     CancelOrder,
     ClosePosition,
+    PlaceOco,
     PlaceOrder,
     Reply,
     SetLeverage,
     SetMarginType,
+    SetPositionMode,
 )
 from engine.context import EngineContext
 from engine.events import EventKind, Level
 from engine.market.prices import LivePrices
-from engine.models import MarketType, OrderStatus, OrderType, Refusal, Side, TradingPair
+from engine.models import MarketType, OrderStatus, Refusal, TradingPair
+from engine.orders import oco, position_mode
 from engine.orders.cancelling import Cancelling
 from engine.orders.checks import (
     AccountView,
     check_filters,
     check_futures_margin,
+    check_position_side,
     check_spot_balance,
     check_symbol,
 )
+from engine.orders.closing import closing_order, position_to_close
 from engine.orders.futures_settings import FuturesSettings, Restore
 from engine.orders.ids import new_client_order_id
 from engine.orders.recorder import OrderRecorder
@@ -85,6 +90,7 @@ class Orders:
         self.recovery = Recovery(venue.rest, recorder)
         self.cancelling = Cancelling(venue.rest, account, recorder)
         self.futures = FuturesSettings(venue.rest, account, risk, recorder)
+        self.oco = oco.OcoSender(venue.rest, recorder)
         self.journal: OrderJournal | None = None
         self.in_flight: set[str] = set()
         self._ctx: EngineContext | None = None
@@ -104,6 +110,8 @@ class Orders:
             (SetLeverage, self.futures.set_leverage),
             (SetMarginType, self.futures.set_margin_type),
             (ClosePosition, self.close_position),
+            (PlaceOco, self.place_oco),
+            (SetPositionMode, self.set_position_mode),
         ):
             ctx.register_handler(command_type, handler)
         self.journal = OrderJournal(ctx.settings.db_path.with_suffix(".journal"))
@@ -169,6 +177,8 @@ class Orders:
     async def _pre_trade(self, command: PlaceOrder) -> Refusal | None:
         pair = self.venue.pair(command.market, command.symbol)
         refusal = check_symbol(command, pair, self.venue.unavailable.get(command.market))
+        if refusal is None:
+            refusal = check_position_side(command, self.account.state().hedge_mode)
         if refusal is not None:
             return refusal
         assert pair is not None
@@ -210,7 +220,8 @@ class Orders:
 
     def _account_view(self, command: PlaceOrder) -> AccountView:
         state = self.account.state()
-        position = state.position(command.symbol)
+        side = command.position_side.value if command.position_side else None
+        position = state.position(command.symbol, side)
         return AccountView(
             spot_free=state.spot_free(),
             futures_available=state.futures_available(),
@@ -305,35 +316,70 @@ class Orders:
     async def close_position(self, command: ClosePosition) -> Reply:
         # Not the hot path: read the position with every write so far (a fill may have just
         # opened it).
-        position = (await self.account.refreshed()).position(command.symbol)
+        state = await self.account.refreshed()
+        position, why = position_to_close(command, state.open_sides(command.symbol))
         if position is None:
-            return _reply(
-                command, False, f"There is no open {command.symbol} position.", "desk.no_position"
-            )
+            return _reply(command, False, why, "desk.no_position")
         cancelled = 0
         if command.cancel_reduce_only:
             cancelled = await self.cancelling.cancel_reduce_only(command.actor, command.symbol)
-        order = PlaceOrder(
-            actor=command.actor, market=MarketType.FUTURES, symbol=command.symbol,
-            side=Side.SELL if position.amount > 0 else Side.BUY, order_type=OrderType.MARKET,
-            quantity=abs(position.amount), reduce_only=True,
-        )  # fmt: skip
-        reply = await self.place(order)
+        reply = await self.place(closing_order(position, command.actor))
         if not reply.ok:
             return reply
-        left = await self.cancelling.position_left(command.symbol)
+        left = await self.cancelling.position_left(command.symbol, position.position_side)
         orders = "order" if cancelled == 1 else "orders"
         note = f" {cancelled} reduce-only {orders} cancelled." if cancelled else ""
+        what = command.symbol if position.position_side == "BOTH" else (
+            f"{command.symbol} {position.position_side}")  # fmt: skip
         if left:
             return _reply(
                 command, False,
-                f"The close order went out, but the exchange still shows a {command.symbol} "
+                f"The close order went out, but the exchange still shows a {what} "
                 f"position of {left}. Check Portfolio and close the rest.{note}",
                 "desk.position_left", position_left=str(left),
             )  # fmt: skip
-        return reply.model_copy(
-            update={"message": f"Closed {command.symbol}: {reply.message}{note}"}
-        )
+        return reply.model_copy(update={"message": f"Closed {what}: {reply.message}{note}"})
+
+    # --- OCO and the position mode --------------------------------------------------------------
+
+    async def place_oco(self, command: PlaceOco) -> Reply:
+        """Check both legs, write both ahead, send the list once (engine/orders/oco.py)."""
+        refusal = await self._oco_pre_trade(command)
+        if refusal is not None:
+            return self.oco.refused_locally(self._context, command, refusal)
+        request = oco.request(command)
+        ids = (request.take_profit_client_id, request.stop_client_id)
+        self.in_flight.update(ids)
+        try:
+            for row in oco.pending_rows(command, request):
+                assert self.journal is not None
+                self.journal.append(row)
+                self.recorder.pending(row)
+            return await self.oco.send(self._context, command, request)
+        finally:
+            self.in_flight.difference_update(ids)
+
+    async def _oco_pre_trade(self, command: PlaceOco) -> Refusal | None:
+        pair = self.venue.pair(command.market, command.symbol)
+        last = await self.last_price(command.market, command.symbol)
+        unavailable = self.venue.unavailable.get(command.market)
+        refusal = oco.pre_trade(command, pair, unavailable, last)
+        if refusal is not None:
+            return refusal
+        assert pair is not None
+        take_profit, stop = oco.legs(command)
+        refusal = self.risk.check(take_profit, command.stop_price)
+        for leg in (take_profit, stop) if refusal is None else ():
+            refusal = self._check_funds(leg, pair, last)
+            if refusal is not None and self.account.refreshing():
+                await self.account.refreshed()
+                refusal = self._check_funds(leg, pair, last)
+            if refusal is not None:
+                return refusal
+        return refusal
+
+    async def set_position_mode(self, command: SetPositionMode) -> Reply:
+        return await position_mode.set_position_mode(self.rest, self.recorder, command)
 
     async def _compact_journal_periodically(self) -> None:
         while True:

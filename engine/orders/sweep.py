@@ -4,9 +4,10 @@ One round:
 1. Each market is asked for every open order, plain and conditional; each is cancelled on its
    own, except the orders the desk let through since the trip (while the switch is on only
    reducing orders pass the pre-trade checks: they are left to work).
-2. For `flatten`: every futures position the exchange shows is closed with a reduce-only market
-   order, and every spot holding with a USDT pair is market-sold, rounded down to the pair's
-   step. Dust below the pair's minimum order cannot be sold and is left.
+2. For `flatten`: every futures position the exchange shows is closed with a market order
+   (reduce-only in one-way mode; on its side in hedge mode, each side on its own), and every
+   spot holding with a USDT pair is market-sold, rounded down to the pair's step. Dust below
+   the pair's minimum order cannot be sold and is left.
 3. The exchange is asked again (open orders; for `flatten` positions and spot holdings). What it
    still shows is the round's answer, in words a trader reads, with the reason a close or sale
    was refused when it was.
@@ -22,7 +23,8 @@ from decimal import Decimal
 
 from engine.binance.errors import ExchangeError, NotFound
 from engine.commands import PlaceOrder
-from engine.models import Balance, MarketType, OrderType, OrderUpdate, Position, Side
+from engine.models import Balance, MarketType, OrderType, OrderUpdate, Side
+from engine.orders.closing import closing_order
 from engine.orders.component import Orders
 from engine.orders.filters import validate_order
 from engine.orders.grid import RoundingMode, round_quantity
@@ -120,7 +122,7 @@ class Sweep:
         except ExchangeError:
             positions = []  # the look afterwards says so
         for position in (p for p in positions if p.amount):
-            reply = await self.orders.place(_closing_order(position, actor))
+            reply = await self.orders.place(closing_order(position, actor))
             if not reply.ok:
                 refused[f"futures:{position.symbol}"] = reply.message
         return refused
@@ -201,11 +203,3 @@ class Sweep:
                 left.append(f"spot {num(b.free)} {b.asset} (still held"
                             f"{': ' + why if why else ''})")  # fmt: skip
         return left
-
-
-def _closing_order(position: Position, actor: str) -> PlaceOrder:
-    return PlaceOrder(
-        actor=actor, market=MarketType.FUTURES, symbol=position.symbol,
-        side=Side.SELL if position.amount > 0 else Side.BUY, order_type=OrderType.MARKET,
-        quantity=abs(position.amount), reduce_only=True,
-    )  # fmt: skip

@@ -92,7 +92,10 @@ def resolve_order(order: OrderLike, snapshot: RiskSnapshot) -> ResolvedOrder:
 
 def _reduces(order: OrderLike, held: Decimal, quantity: Decimal | None) -> bool:
     if order.market is MarketType.FUTURES:
-        return order.reduce_only or order.close_position
+        # Hedge mode has no reduce-only: a SELL on LONG (or a BUY on SHORT) closes that side.
+        side = str(getattr(order, "position_side", None) or "")
+        closes_side = (side, order.side) in (("LONG", Side.SELL), ("SHORT", Side.BUY))
+        return order.reduce_only or order.close_position or closes_side
     stable_quote = any(order.symbol.endswith(s) for s in STABLECOINS)
     return order.side is Side.SELL and stable_quote and quantity is not None and quantity <= held
 

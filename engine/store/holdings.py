@@ -86,7 +86,8 @@ def upsert_positions(
     replace_all: bool,
     keep: frozenset[str] = frozenset(),
 ) -> None:
-    """Write futures positions; a zero amount removes the position.
+    """Write futures positions, one row per symbol and side (BOTH in one-way mode, LONG and
+    SHORT in hedge mode); a zero amount removes that side's row.
 
     `replace_all` (a REST snapshot) replaces every position except the symbols in `keep`: those
     the stream changed after the snapshot was asked for, whose row is at least as new as the
@@ -95,14 +96,16 @@ def upsert_positions(
     positions = [p for p in positions if p.symbol not in keep]
     rows = [_position_row(p, now_ms) for p in positions if p.amount != 0]
     rows = _keep_known(con, rows) if rows else rows
-    closed = [p.symbol for p in positions if p.amount == 0]
+    closed = [[p.symbol, p.position_side] for p in positions if p.amount == 0]
     with _transaction(con):
         if replace_all:
             con.execute(
                 "DELETE FROM positions WHERE symbol NOT IN (SELECT unnest(?))", [sorted(keep)]
             )
-        if closed:
-            con.execute("DELETE FROM positions WHERE symbol IN (SELECT unnest(?))", [closed])
+        for symbol, side in closed:
+            con.execute(
+                "DELETE FROM positions WHERE symbol = ? AND position_side = ?", [symbol, side]
+            )
         if rows:
             upsert_arrow(con, "positions", POSITIONS.from_dicts(rows))
 
@@ -125,22 +128,35 @@ def _keep_known(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> l
         "SELECT * FROM positions WHERE symbol IN (SELECT unnest(?))", [[r["symbol"] for r in rows]]
     )
     names = [d[0] for d in result.description]
-    by_symbol = {r[0]: dict(zip(names, r, strict=True)) for r in result.fetchall()}
+    known = [dict(zip(names, r, strict=True)) for r in result.fetchall()]
+    by_side = {(r["symbol"], r["position_side"]): r for r in known}
     merged = []
     for row in rows:
-        previous = by_symbol.get(row["symbol"], {})
+        previous = by_side.get((row["symbol"], row["position_side"]), {})
         merged.append({k: (v if v is not None else previous.get(k)) for k, v in row.items()})
     return merged
 
 
 def _position_row(p: Position, now_ms: int) -> dict[str, Any]:
     return {
-        "symbol": p.symbol, "amount": p.amount, "entry_price": p.entry_price,
-        "mark_price": p.mark_price, "unrealized_pnl": p.unrealized_pnl, "leverage": p.leverage,
+        "symbol": p.symbol, "position_side": p.position_side, "amount": p.amount,
+        "entry_price": p.entry_price, "mark_price": p.mark_price,
+        "unrealized_pnl": p.unrealized_pnl, "leverage": p.leverage,
         "margin_type": p.margin_type.value if p.margin_type else None,
         "isolated_margin": p.isolated_margin, "liquidation_price": p.liquidation_price,
         "notional": p.notional, "updated_ms": p.time or now_ms,
     }  # fmt: skip
+
+
+HEDGE_MODE = "futures_hedge_mode"
+
+
+def set_account_setting(con: duckdb.DuckDBPyConnection, name: str, value: str, now_ms: int) -> None:
+    """Remember one account-wide setting as the exchange reported it (the position mode)."""
+    con.execute(
+        "INSERT OR REPLACE INTO account_settings (name, value, updated_ms) VALUES (?, ?, ?)",
+        [name, value, now_ms],
+    )
 
 
 def set_symbol_setting(

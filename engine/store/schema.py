@@ -199,12 +199,39 @@ MIGRATIONS += (
         ),
     ),
 )
+MIGRATIONS += (
+    Migration(
+        9,
+        "order lists (an OCO's legs share a list id), hedge mode: positions per side and the "
+        "account's position mode",
+        (
+            "ALTER TABLE orders ADD COLUMN order_list_id VARCHAR",
+            "ALTER TABLE orders ADD COLUMN list_client_id VARCHAR",
+            "ALTER TABLE orders ADD COLUMN position_side VARCHAR",
+            """CREATE TABLE positions_by_side (
+                symbol VARCHAR NOT NULL, position_side VARCHAR NOT NULL,
+                amount DECIMAL(38, 18) NOT NULL, entry_price DECIMAL(38, 18),
+                mark_price DECIMAL(38, 18), unrealized_pnl DECIMAL(38, 18), leverage INTEGER,
+                margin_type VARCHAR, isolated_margin DECIMAL(38, 18),
+                liquidation_price DECIMAL(38, 18), notional DECIMAL(38, 18),
+                updated_ms BIGINT NOT NULL, PRIMARY KEY (symbol, position_side))""",
+            """INSERT INTO positions_by_side SELECT symbol, 'BOTH', amount, entry_price,
+                mark_price, unrealized_pnl, leverage, margin_type, isolated_margin,
+                liquidation_price, notional, updated_ms FROM positions""",
+            "DROP TABLE positions",
+            "ALTER TABLE positions_by_side RENAME TO positions",
+            """CREATE TABLE account_settings (
+                name VARCHAR PRIMARY KEY, value VARCHAR NOT NULL, updated_ms BIGINT NOT NULL)""",
+        ),
+    ),
+)
 LATEST_VERSION = MIGRATIONS[-1].version
 TABLES = (
     "klines", "tickers", "mark_prices", "orders", "fills", "balances", "positions", "equity",
     "events", "config_versions", "symbol_settings", "funding", "symbols", "valuation",
     "risk_usage", "metrics", "alert_rules", "alert_channels", "incidents", "alert_deliveries",
     "strategies", "strategy_status", "strategy_signals", "strategy_runs", "run_fills", "run_equity",
+    "account_settings",
 )  # fmt: skip
 
 

@@ -78,9 +78,10 @@ ORDERS = TableSpec(
     ("client_order_id", "market", "symbol", "side", "order_type", "time_in_force", "quantity",
      "quote_quantity", "price", "stop_price", "reduce_only", "post_only", "status",
      "exchange_order_id", "executed_qty", "cum_quote", "avg_price", "reason", "actor",
-     "created_ms", "updated_ms"),
+     "created_ms", "updated_ms", "order_list_id", "list_client_id", "position_side"),
     ("client_order_id",),
-    (_S, _S, _S, _S, _S, _S, _D, _D, _D, _D, _B, _B, _S, _S, _D, _D, _D, _S, _S, _I, _I),
+    (_S, _S, _S, _S, _S, _S, _D, _D, _D, _D, _B, _B, _S, _S, _D, _D, _D, _S, _S, _I, _I,
+     _S, _S, _S),
 )  # fmt: skip
 FILLS = TableSpec(
     "fills",
@@ -97,8 +98,8 @@ BALANCES = TableSpec(
 )
 POSITIONS = TableSpec(
     "positions",
-    ("symbol", "amount", "entry_price", "mark_price", "unrealized_pnl", "leverage", "margin_type",
-     "isolated_margin", "liquidation_price", "notional", "updated_ms"),
-    ("symbol",),
-    (_S, _D, _D, _D, _D, _I, _S, _D, _D, _D, _I),
+    ("symbol", "position_side", "amount", "entry_price", "mark_price", "unrealized_pnl",
+     "leverage", "margin_type", "isolated_margin", "liquidation_price", "notional", "updated_ms"),
+    ("symbol", "position_side"),
+    (_S, _S, _D, _D, _D, _D, _I, _S, _D, _D, _D, _I),
 )  # fmt: skip

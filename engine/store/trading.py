@@ -50,6 +50,8 @@ def order_row(update: OrderUpdate, *, actor: str | None, created_ms: int) -> dic
         "actor": actor,
         "created_ms": created_ms,
         "updated_ms": update.update_time,
+        "order_list_id": update.order_list_id,
+        "position_side": update.position_side,
     }
 
 
@@ -72,9 +74,10 @@ def _keep_local_fields(
 ) -> list[dict[str, Any]]:
     ids = [row["client_order_id"] for row in rows]
     known = {
-        cid: (actor, created, qq, status, updated)
-        for cid, actor, created, qq, status, updated in con.execute(
-            "SELECT client_order_id, actor, created_ms, quote_quantity, status, updated_ms "
+        cid: rest
+        for cid, *rest in con.execute(
+            "SELECT client_order_id, actor, created_ms, quote_quantity, status, updated_ms, "
+            "order_list_id, list_client_id, position_side "
             "FROM orders WHERE client_order_id IN (SELECT unnest(?))",
             [ids],
         ).fetchall()
@@ -83,13 +86,18 @@ def _keep_local_fields(
     for row in rows:
         previous = known.get(row["client_order_id"])
         if previous is not None:
-            actor, created, quote_qty, status, updated = previous
+            actor, created, quote_qty, status, updated, *ours = previous
             if _is_stale(row, status, updated):
                 continue
             row = {**row, "actor": row.get("actor") or actor, "created_ms": created}
             row.setdefault("quote_quantity", quote_qty)
+            for name, value in zip(LIST_AND_SIDE, ours, strict=True):
+                row[name] = row.get(name) or value  # answers without them keep what we know
         merged.append(row)
     return merged
+
+
+LIST_AND_SIDE = ("order_list_id", "list_client_id", "position_side")
 
 
 def _is_stale(row: dict[str, Any], known_status: str, known_updated: int) -> bool:
@@ -129,6 +137,7 @@ def pending_order_row(
         "actor": actor,
         "created_ms": now_ms,
         "updated_ms": now_ms,
+        "position_side": getattr(order, "position_side", None),
     }
 
 

@@ -148,6 +148,12 @@ def leverage_caps_from_brackets(rows: list[Payload]) -> dict[str, int]:
     }
 
 
+def hedge_mode_from_answer(payload: Payload) -> bool:
+    """GET /fapi/v1/positionSide/dual: `dualSidePosition` true is hedge mode."""
+    raw = _get(payload, "dualSidePosition", "position mode answer")
+    return raw is True or str(raw).lower() == "true"
+
+
 def leverage_from_answer(payload: Payload) -> int:
     """POST /fapi/v1/leverage."""
     return int(_get(payload, "leverage", "leverage answer"))

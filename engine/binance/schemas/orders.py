@@ -124,7 +124,13 @@ def order_from_spot_response(payload: Payload) -> OrderUpdate:
         cumulative_quote=cumulative,
         avg_price=_avg(cumulative, executed),
         update_time=int(_first(payload, ("updateTime", "transactTime", "time"), what)),
+        order_list_id=_list_id(payload.get("orderListId")),
     )
+
+
+def _list_id(raw: Any) -> str | None:
+    """Binance's orderListId: -1 (or absent) when the order is not part of a list."""
+    return None if raw in (None, -1, "-1") else str(raw)
 
 
 def fills_from_spot_response(payload: Payload) -> list[Fill]:
@@ -183,6 +189,7 @@ def order_from_execution_report(event: Payload) -> OrderUpdate:
         avg_price=_avg(cumulative, executed),
         update_time=int(_get(event, "T", what)),
         reject_reason=_reject_reason(event.get("r")),
+        order_list_id=_list_id(event.get("g")),
     )
 
 
@@ -237,6 +244,7 @@ def order_from_futures_response(payload: Payload) -> OrderUpdate:
         cumulative_quote=_dec(payload, "cumQuote", what),
         avg_price=_dec_or_none(payload, "avgPrice", what),
         update_time=int(_first(payload, ("updateTime", "time"), what)),
+        position_side=payload.get("positionSide"),
     )
 
 
@@ -268,6 +276,7 @@ def order_from_order_trade_update(event: Payload) -> OrderUpdate:
         avg_price=avg_price,
         update_time=int(_first(o, ("T",), what)),
         reject_reason=_EXPIRY_REASONS.get(str(o.get("er", "0"))),
+        position_side=o.get("ps"),
     )
 
 
@@ -340,6 +349,7 @@ def order_from_algo_update(event: Payload) -> OrderUpdate:
         reject_reason=(o.get("rm") or None) if terminal else None,
         is_algo=True,
         triggered_order_id=str(o["ai"]) if o.get("ai") else None,
+        position_side=o.get("ps"),
     )
 
 
@@ -367,6 +377,7 @@ def order_from_futures_algo_response(payload: Payload) -> OrderUpdate:
         executed_qty=ZERO,
         update_time=int(_first(payload, ("updateTime", "createTime"), what)),
         is_algo=True,
+        position_side=payload.get("positionSide"),
     )
 
 
