@@ -1,0 +1,109 @@
+"""USD-M hedge mode through the engine against the simulator: the switch (and Binance's refusal
+with a position open), a long and a short on one symbol at once, kept per side, one side closed
+while the other stays; and an order's position side checked against the account's mode."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from engine.account.state import AccountReader
+from engine.commands import ClosePosition, PlaceOrder, SetPositionMode
+from engine.engine import Engine
+from tests.helpers import eventually, part
+from tests.integration.conftest import sim_control
+from tests.integration.engine.test_futures_orders import sim_futures_client
+
+
+def futures(side: str, qty: str, **extra) -> PlaceOrder:
+    return PlaceOrder(actor="alice", market="futures", symbol="BTCUSDT", side=side,
+                      order_type="MARKET", quantity=Decimal(qty), **extra)  # fmt: skip
+
+
+def sides(engine: Engine) -> dict[str, Decimal]:
+    with engine.store.reader() as cur:
+        rows = cur.execute(
+            "SELECT position_side, amount FROM positions WHERE symbol = 'BTCUSDT'"
+        ).fetchall()
+    return {side: Decimal(amount) for side, amount in rows}
+
+
+def stored_mode(engine: Engine) -> str | None:
+    with engine.store.reader() as cur:
+        row = cur.execute(
+            "SELECT value FROM account_settings WHERE name = 'futures_hedge_mode'"
+        ).fetchone()
+    return row[0] if row else None
+
+
+def futures_posts(sim) -> int:
+    return sim_control(sim, "GET", "/_sim/stats")["requests"].get("POST /fapi/v1/order", 0)
+
+
+def hedge(engine: Engine, on: bool = True):
+    return engine.submit(SetPositionMode(actor="admin", hedge=on)).result(10)
+
+
+def test_the_mode_is_read_at_start_and_switched_with_the_exchange(connected_engine, sim):
+    engine = connected_engine
+    eventually(lambda: stored_mode(engine) == "false", what="one-way mode read at start")
+    reply = hedge(engine)
+    assert reply.ok and "now in hedge mode" in reply.message, reply.message
+    assert sim_futures_client(sim).futures_get_position_mode()["dualSidePosition"] is True
+    eventually(lambda: part(engine, AccountReader).state().hedge_mode, what="kept in the state")
+    again = hedge(engine)
+    assert again.ok and "already in hedge mode" in again.message, again.message
+    back = hedge(engine, on=False)
+    assert back.ok and "one-way" in back.message, back.message
+    eventually(lambda: stored_mode(engine) == "false")
+
+
+def test_a_long_and_a_short_at_once_and_one_side_closed(connected_engine, sim):
+    engine = connected_engine
+    assert hedge(engine).ok
+    eventually(lambda: part(engine, AccountReader).state().hedge_mode)
+    long = engine.submit(futures("BUY", "0.02", position_side="LONG")).result(10)
+    assert long.ok, long.message
+    short = engine.submit(futures("SELL", "0.01", position_side="SHORT")).result(10)
+    assert short.ok, short.message
+    eventually(lambda: sides(engine) == {"LONG": Decimal("0.02"), "SHORT": Decimal("-0.01")},
+               what="a row per side")  # fmt: skip
+
+    refused = engine.submit(SetPositionMode(actor="admin", hedge=False)).result(10)
+    assert not refused.ok and refused.code == "binance.-4068", refused
+    assert "Close every futures position first" in refused.message
+
+    both = engine.submit(ClosePosition(actor="alice", symbol="BTCUSDT")).result(10)
+    assert not both.ok and "say which side" in both.message, both
+    closed = engine.submit(
+        ClosePosition(actor="alice", symbol="BTCUSDT", position_side="SHORT")
+    ).result(10)
+    assert closed.ok, closed.message
+    assert "BTCUSDT SHORT" in closed.message
+    eventually(lambda: sides(engine) == {"LONG": Decimal("0.02")}, what="the long stays")
+    rows = sim_futures_client(sim).futures_position_information(symbol="BTCUSDT")
+    at_exchange = {r["positionSide"]: Decimal(r["positionAmt"]) for r in rows}
+    assert at_exchange.get("SHORT", Decimal(0)) == 0
+    assert at_exchange["LONG"] == Decimal("0.02")
+
+
+def test_hedge_mode_wants_a_side_and_one_way_mode_refuses_one(connected_engine, sim):
+    engine = connected_engine
+    eventually(lambda: stored_mode(engine) == "false")
+    before = futures_posts(sim)
+    one_way = engine.submit(futures("BUY", "0.01", position_side="LONG")).result(10)
+    assert not one_way.ok and one_way.code == "desk.position_side", one_way
+    assert "one-way mode" in one_way.message and "did not send" in one_way.message
+
+    assert hedge(engine).ok
+    eventually(lambda: part(engine, AccountReader).state().hedge_mode)
+    no_side = engine.submit(futures("BUY", "0.01")).result(10)
+    assert not no_side.ok and no_side.code == "desk.position_side", no_side
+    assert "choose Long or Short" in no_side.message
+    assert futures_posts(sim) == before  # nothing reached the exchange
+
+
+def test_reduce_only_with_a_position_side_is_refused_when_built():
+    with pytest.raises(ValueError, match="reduce-only is not taken in hedge mode"):
+        futures("SELL", "0.01", position_side="LONG", reduce_only=True)
