@@ -51,7 +51,9 @@ def futures_positions(exact: bool = False) -> pd.DataFrame:
     sql = columns(
         """
         WITH m AS (SELECT symbol, mark_price AS live_mark FROM mark_prices)
-        SELECT p.symbol, CASE WHEN p.amount > 0 THEN 'LONG' ELSE 'SHORT' END AS side,
+        SELECT p.symbol, p.position_side,
+               CASE WHEN p.position_side IN ('LONG', 'SHORT') THEN p.position_side
+                    WHEN p.amount > 0 THEN 'LONG' ELSE 'SHORT' END AS side,
                p.amount::DOUBLE AS size, p.entry_price::DOUBLE AS entry,
                coalesce(m.live_mark, CAST(p.mark_price AS DOUBLE)) AS mark,
                (coalesce(m.live_mark, CAST(p.mark_price AS DOUBLE)) - CAST(p.entry_price AS DOUBLE))
@@ -69,6 +71,27 @@ def futures_positions(exact: bool = False) -> pd.DataFrame:
         exact,
     )
     return read_exact(sql, []) if exact else read_df(sql)
+
+
+def hedge_mode() -> bool:
+    """Whether the futures account is in hedge mode, as the exchange last said (the engine reads
+    it at every reconciliation); one-way mode until it has been read."""
+    with db.store().reader() as cur:
+        row = cur.execute(
+            "SELECT value FROM account_settings WHERE name = 'futures_hedge_mode'"
+        ).fetchone()
+    return bool(row) and row[0] == "true"
+
+
+def hedge_sides(symbol: str) -> dict[str, Decimal]:
+    """Hedge mode: the symbol's open sides (LONG, SHORT) and their signed amounts."""
+    with db.store().reader() as cur:
+        rows = cur.execute(
+            "SELECT position_side, amount FROM positions WHERE symbol = ? AND amount <> 0 "
+            "AND position_side IN ('LONG', 'SHORT') ORDER BY position_side",
+            [symbol],
+        ).fetchall()
+    return {side: Decimal(amount) for side, amount in rows}
 
 
 def equity_curve(days: int = 90) -> pd.DataFrame:

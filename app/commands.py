@@ -23,6 +23,7 @@ from engine.commands import (
     Command,
     DeleteApiKey,
     GetStatus,
+    PlaceOco,
     PlaceOrder,
     Reconcile,
     Reply,
@@ -32,13 +33,14 @@ from engine.commands import (
     SaveTradingConfig,
     SelectPairs,
     SetMarginType,
+    SetPositionMode,
     SetStrategy,
     StartReplay,
     StoreApiKey,
     TestKeys,
     TripKillSwitch,
 )
-from engine.models import Environment, MarginType, MarketType
+from engine.models import Environment, MarginType, MarketType, PositionSide
 
 NOBODY = "(not logged in)"
 
@@ -79,6 +81,16 @@ def place_order(order: PlaceOrder) -> Reply:
     return send(order)
 
 
+def place_oco(order: PlaceOco) -> Reply:
+    """Send a spot OCO (take-profit and stop-loss as one list), as the ticket previewed it."""
+    return send(order)
+
+
+def set_position_mode(hedge: bool) -> Reply:
+    """Switch the futures account to hedge mode (True) or one-way mode (False)."""
+    return send(SetPositionMode(actor=current_actor(), hedge=hedge))
+
+
 def cancel_order(market: MarketType, symbol: str, client_order_id: str) -> Reply:
     return send(
         CancelOrder(
@@ -91,10 +103,16 @@ def cancel_all(market: MarketType, symbol: str) -> Reply:
     return send(CancelAllOrders(actor=current_actor(), market=market, symbol=symbol))
 
 
-def close_position(symbol: str, cancel_reduce_only: bool = False) -> Reply:
+def close_position(
+    symbol: str, cancel_reduce_only: bool = False, position_side: PositionSide | None = None
+) -> Reply:
+    """Close a futures position at market; in hedge mode `position_side` names the side."""
     return send(
-        ClosePosition(actor=current_actor(), symbol=symbol, cancel_reduce_only=cancel_reduce_only)
-    )
+        ClosePosition(
+            actor=current_actor(), symbol=symbol, cancel_reduce_only=cancel_reduce_only,
+            position_side=position_side,
+        )
+    )  # fmt: skip
 
 
 def set_margin_type(symbol: str, margin_type: MarginType) -> Reply:

@@ -14,7 +14,15 @@ from decimal import Decimal, InvalidOperation
 from pydantic import ValidationError
 
 from engine.commands import PlaceOrder
-from engine.models import MarginType, MarketType, OrderType, Side, TimeInForce, TradingPair
+from engine.models import (
+    MarginType,
+    MarketType,
+    OrderType,
+    PositionSide,
+    Side,
+    TimeInForce,
+    TradingPair,
+)
 from engine.orders.component import FUTURES_TAKER_FEE, SPOT_TAKER_FEE
 from engine.orders.filters import validate_order
 from engine.orders.grid import RoundingMode, round_price, round_quantity
@@ -37,6 +45,7 @@ class Ticket:
     reduce_only: bool = False
     leverage: int = 1
     margin_type: MarginType | None = None
+    position_side: PositionSide | None = None  # futures in hedge mode: LONG or SHORT
 
 
 @dataclass(frozen=True)
@@ -83,8 +92,8 @@ def preview(ticket: Ticket, pair: TradingPair | None, reference: Decimal | None)
     if command is not None:
         problems = [v.reason for v in validate_order(pair.rules, command, reference)]
     notional = _notional(rounded, reference)
-    # A reduce-only order takes no new margin: it only closes part of the position.
-    opens = _is_futures(ticket) and not ticket.reduce_only
+    # A reduce-only order (in hedge mode: the opposite order on a side) takes no new margin.
+    opens = _is_futures(ticket) and not ticket.reduce_only and not closes_side(ticket)
     margin = notional / max(ticket.leverage, 1) if notional and opens else None
     return Preview(
         price=rounded.price,
@@ -100,6 +109,12 @@ def preview(ticket: Ticket, pair: TradingPair | None, reference: Decimal | None)
         problems=tuple(problems),
         command=command,
     )
+
+
+def closes_side(ticket: Ticket) -> bool:
+    """Hedge mode: a SELL on LONG or a BUY on SHORT closes (part of) that side."""
+    pair = (ticket.position_side, ticket.side)
+    return pair in ((PositionSide.LONG, Side.SELL), (PositionSide.SHORT, Side.BUY))
 
 
 def _is_futures(ticket: Ticket) -> bool:
@@ -153,6 +168,7 @@ def _command(ticket: Ticket) -> tuple[PlaceOrder | None, list[str]]:
             reduce_only=ticket.reduce_only and _is_futures(ticket),
             leverage=ticket.leverage if _is_futures(ticket) else None,
             margin_type=ticket.margin_type if _is_futures(ticket) else None,
+            position_side=ticket.position_side if _is_futures(ticket) else None,
         )
     except ValidationError as exc:
         return None, [_readable(e) for e in exc.errors()]

@@ -5,6 +5,7 @@ import streamlit as st
 from app import account_queries, auth, charts, order_queries, queries, tables
 from app.components.feedback import last_reply
 from app.components.notify import toast_news
+from app.components.position_mode import position_mode_control
 from app.components.positions import margin_mode_control, positions_table
 from app.runtime import get_engine
 from app.text import plain
@@ -76,6 +77,7 @@ def live_portfolio() -> None:
             st.caption(f"The futures market is unavailable on this connection: {unavailable}")
         else:
             orders = order_queries.open_orders(MarketType.FUTURES, exact=True)
+            position_mode_control(positions, orders, can_switch=auth.may(Role.ADMIN))
             if positions.empty:
                 st.caption("No open futures positions.")
             else:

@@ -14,13 +14,22 @@ import streamlit as st
 
 from app import account_queries, commands, queries
 from app.components.feedback import show_reply
+from app.components.oco_ticket import OCO, oco_ticket
 from app.components.ticket_fields import amount_box, following_price, free_line, holding
 from app.formats import amount, money, places_of
-from app.order_preview import Preview, Ticket, preview
+from app.order_preview import Preview, Ticket, closes_side, preview
 from app.order_sizing import Funds, max_size, shortfall
 from app.runtime import get_engine
 from app.text import plain
-from engine.models import MarginType, MarketType, OrderType, Side, TimeInForce, TradingPair
+from engine.models import (
+    MarginType,
+    MarketType,
+    OrderType,
+    PositionSide,
+    Side,
+    TimeInForce,
+    TradingPair,
+)
 
 TYPE_LABELS = {
     OrderType.LIMIT: "Limit",
@@ -31,6 +40,7 @@ TYPE_LABELS = {
     OrderType.TAKE_PROFIT_MARKET: "Take-profit market",
 }
 MARGIN_LABELS = {MarginType.CROSSED: "Cross", MarginType.ISOLATED: "Isolated"}
+SIDE_LABELS = {PositionSide.LONG.value: "Long", PositionSide.SHORT.value: "Short"}
 
 
 def order_ticket(market: MarketType, symbol: str) -> None:
@@ -59,10 +69,14 @@ def _ticket(market: MarketType, pair: TradingPair) -> None:
     side = Side(
         side_col.segmented_control("Side", ["BUY", "SELL"], default="BUY", key=f"{k}_side") or "BUY"
     )
-    order_type = type_col.selectbox(
-        "Type", list(TYPE_LABELS), format_func=TYPE_LABELS.get, key=f"{k}_type"
-    )
+    types: list[object] = [*TYPE_LABELS, *([OCO] if market is MarketType.SPOT else [])]
+    labels = {**TYPE_LABELS, OCO: "OCO (take-profit + stop-loss)"}
+    order_type = type_col.selectbox("Type", types, format_func=labels.get, key=f"{k}_type")
     funds = Funds(account.base_free, account.quote_free, account.position)
+    if order_type == OCO:
+        oco_ticket(k, pair, side, reference, account, funds)
+        return
+    assert isinstance(order_type, OrderType)
     ticket = _fields(k, market, side, order_type, reference, pair, account, funds)
     result = preview(ticket, pair, reference)
     short = shortfall(ticket, pair, reference, funds) if result.command is not None else ""
@@ -82,7 +96,7 @@ def _ticket(market: MarketType, pair: TradingPair) -> None:
         show_reply(commands.place_order(result.command), success_toast=True)
         st.rerun()
     if given:
-        _show_preview(result, market, pair, ticket.reduce_only)
+        _show_preview(result, market, pair, ticket.reduce_only or closes_side(ticket))
 
 
 def _fields(
@@ -99,6 +113,7 @@ def _fields(
     quote = plain(pair.quote)
     stop = price = None
     tif, post_only, reduce_only, leverage, margin = None, False, False, 1, None
+    position_side = None
     if order_type.has_stop_price:
         stop = following_price(f"{k}_stop", f"Trigger price ({quote})", reference, tick, False)
     if order_type.has_limit_price:
@@ -116,12 +131,13 @@ def _fields(
     if market is MarketType.SPOT and order_type is OrderType.MARKET:
         by_quote = st.toggle(f"Spend an amount of {quote} instead", key=f"{k}_by_quote")
     if market is MarketType.FUTURES:
-        leverage, margin, reduce_only = _futures_fields(k, account)
+        leverage, margin, reduce_only, position_side = _futures_fields(k, account)
     draft = Ticket(
         market=market, symbol=pair.symbol, side=side, order_type=order_type,
         quantity=None if by_quote else Decimal(1), quote_quantity=Decimal(1) if by_quote else None,
         price=price, stop_price=stop, time_in_force=tif, post_only=post_only,
         reduce_only=reduce_only, leverage=leverage, margin_type=margin,
+        position_side=position_side,
     )  # fmt: skip
     label = f"Amount ({quote})" if by_quote else f"Quantity ({plain(pair.base)})"
     sizing = max_size(draft, pair, reference, funds)
@@ -130,7 +146,11 @@ def _fields(
                      "quote_quantity": value if by_quote else None})  # fmt: skip
 
 
-def _futures_fields(k: str, account: account_queries.TicketAccount) -> tuple[int, MarginType, bool]:
+def _futures_fields(
+    k: str, account: account_queries.TicketAccount
+) -> tuple[int, MarginType, bool, PositionSide | None]:
+    hedge = account_queries.hedge_mode()
+    position_side = _position_side(k) if hedge else None
     cols = st.columns([1, 1.3, 1], vertical_alignment="bottom")
     st.session_state.setdefault(f"{k}_leverage", account.leverage)
     leverage = int(cols[0].number_input("Leverage", 1, 125, key=f"{k}_leverage"))
@@ -144,14 +164,30 @@ def _futures_fields(k: str, account: account_queries.TicketAccount) -> tuple[int
             "symbol has no position and no open orders.",
         ) or current.value
     )  # fmt: skip
-    reduce_only = cols[2].checkbox("Reduce-only", key=f"{k}_reduce_only")
+    reduce_only = False
+    if not hedge:
+        reduce_only = cols[2].checkbox("Reduce-only", key=f"{k}_reduce_only")
+        st.caption("Position mode: **one-way** (one position per symbol; a sell reduces a "
+                   "long). An admin switches to hedge mode on the Portfolio page.")  # fmt: skip
     if margin is not current and account.position:
         st.warning(
             f"The position is in {MARGIN_LABELS[current].lower()} margin: Binance does not "
             "change the margin mode while it is open, so this order would be refused.",
             icon=":material/warning:",
         )
-    return leverage, margin, reduce_only
+    return leverage, margin, reduce_only, position_side
+
+
+def _position_side(k: str) -> PositionSide:
+    """Hedge mode: the side the order opens or closes (a SELL on Long closes the long)."""
+    st.caption("Position mode: **hedge**. Choose the side: Buy on Long opens or adds to the "
+               "long, Sell on Long closes it; Sell on Short opens a short, Buy on Short closes "
+               "it. Reduce-only is not taken in hedge mode.")  # fmt: skip
+    picked = st.segmented_control(
+        "Position side", list(SIDE_LABELS), default=PositionSide.LONG.value,
+        format_func=SIDE_LABELS.get, key=f"{k}_position_side",
+    )  # fmt: skip
+    return PositionSide(picked or PositionSide.LONG.value)
 
 
 def _show_preview(
@@ -169,7 +205,7 @@ def _show_preview(
         f"Notional ({unit})": money(result.notional, missing=""),
         f"Fee ({unit}, taker {result.fee_rate * 100:g}%, at most)": money(result.fee, missing=""),
         f"Initial margin ({unit})": (
-            "none: reduce-only" if reduce_only else money(result.margin, missing="")
+            "none: it reduces the position" if reduce_only else money(result.margin, missing="")
         )
         if market is MarketType.FUTURES
         else "",

@@ -1,5 +1,6 @@
 """Futures positions: the table, a confirmed one-click close per position (which offers to
-cancel the position's reduce-only orders), and the margin mode of each symbol."""
+cancel the position's reduce-only orders; in hedge mode one per side), and the margin mode of
+each symbol."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from app import commands, queries, tables
 from app.components.feedback import show_reply
 from app.formats import plural
 from app.text import plain
-from engine.models import MarginType, MarketType
+from engine.models import MarginType, MarketType, PositionSide
 
 _CONFIRM = "_confirm_close_position"
 TEXT = ("Symbol", "Side", "Margin mode")
@@ -38,13 +39,25 @@ def positions_table(positions: pd.DataFrame, open_orders: pd.DataFrame, *, can_c
         return
     pending = st.session_state.get(_CONFIRM)
     if pending:
-        _confirm_close(pending, _reduce_only(open_orders, pending))
+        symbol, side = pending
+        _confirm_close(symbol, side, _reduce_only(open_orders, symbol))
         return
     cols = st.columns(min(len(positions), 6) or 1)
-    for i, symbol in enumerate(positions["symbol"]):
-        if cols[i % len(cols)].button(f"Close {plain(symbol)}", key=f"close_{symbol}"):
-            st.session_state[_CONFIRM] = symbol
+    for i, (symbol, side) in enumerate(zip(positions["symbol"], _sides(positions), strict=True)):
+        label, key = (
+            (f"Close {plain(symbol)}", f"close_{symbol}")
+            if side is None
+            else (f"Close {plain(symbol)} {side.value.lower()}", f"close_{symbol}_{side.value}")
+        )
+        if cols[i % len(cols)].button(label, key=key):  # fmt: skip
+            st.session_state[_CONFIRM] = (symbol, side)
             st.rerun()
+
+
+def _sides(positions: pd.DataFrame) -> list[PositionSide | None]:
+    """Each row's side in hedge mode (LONG or SHORT), None in one-way mode (BOTH)."""
+    raw = positions["position_side"] if "position_side" in positions else ["BOTH"] * len(positions)
+    return [PositionSide(s) if s in ("LONG", "SHORT") else None for s in raw]
 
 
 def _reduce_only(open_orders: pd.DataFrame, symbol: str) -> int:
@@ -54,8 +67,13 @@ def _reduce_only(open_orders: pd.DataFrame, symbol: str) -> int:
     return int(mine["reduce_only"].fillna(False).astype(bool).sum())
 
 
-def _confirm_close(symbol: str, reduce_only: int) -> None:
-    st.warning(f"Close the whole {plain(symbol)} position at market (reduce-only)?")
+def _confirm_close(symbol: str, side: PositionSide | None, reduce_only: int) -> None:
+    if side is None:
+        st.warning(f"Close the whole {plain(symbol)} position at market (reduce-only)?")
+    else:
+        other = "short" if side is PositionSide.LONG else "long"
+        st.warning(f"Close the {plain(symbol)} {side.value.lower()} at market? The {other} "
+                   "side, if any, stays open (hedge mode).")  # fmt: skip
     cancel = False
     if reduce_only:
         cancel = st.checkbox(
@@ -66,7 +84,8 @@ def _confirm_close(symbol: str, reduce_only: int) -> None:
     yes, no, _ = st.columns([1.4, 1, 2])
     if yes.button(f"Yes, close {plain(symbol)}", type="primary", key="close_yes"):
         st.session_state[_CONFIRM] = None
-        show_reply(commands.close_position(symbol, cancel_reduce_only=cancel), success_toast=True)
+        reply = commands.close_position(symbol, cancel_reduce_only=cancel, position_side=side)
+        show_reply(reply, success_toast=True)
         st.rerun()
     if no.button("Keep it", key="close_no"):
         st.session_state[_CONFIRM] = None

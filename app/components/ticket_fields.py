@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import streamlit as st
 
+from app import account_queries
 from app.account_queries import TicketAccount
 from app.formats import DASH, amount, money, places_of
 from app.order_preview import to_decimal
@@ -83,6 +84,12 @@ def holding(market: MarketType, pair: TradingPair, account: TicketAccount, step:
         )
         return
     margin = "isolated" if account.margin_type == "ISOLATED" else "cross"
+    sides = account_queries.hedge_sides(pair.symbol)
+    if sides:
+        held = ", ".join(f"{side} {amount(abs(qty), places)}" for side, qty in sides.items())
+        st.caption(f"**Positions (hedge mode): {held} {plain(pair.base)}** · {margin} "
+                   f"{account.leverage}x")  # fmt: skip
+        return
     if not account.position:
         st.caption(f"No {plain(pair.symbol)} position. Margin mode {margin}, "
                    f"{account.leverage}x.")  # fmt: skip
