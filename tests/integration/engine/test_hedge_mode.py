@@ -8,11 +8,12 @@ from decimal import Decimal
 
 import pytest
 
+from engine.access.roles import Role
 from engine.account.state import AccountReader
 from engine.commands import ClosePosition, PlaceOrder, SetPositionMode
 from engine.engine import Engine
-from tests.helpers import eventually, part
-from tests.integration.conftest import sim_control
+from tests.helpers import Everyone, eventually, part
+from tests.integration.conftest import connect_engine, engine_settings, sim_control
 from tests.integration.engine.test_futures_orders import sim_futures_client
 
 
@@ -107,3 +108,29 @@ def test_hedge_mode_wants_a_side_and_one_way_mode_refuses_one(connected_engine, 
 def test_reduce_only_with_a_position_side_is_refused_when_built():
     with pytest.raises(ValueError, match="reduce-only is not taken in hedge mode"):
         futures("SELL", "0.01", position_side="LONG", reduce_only=True)
+
+
+def audit(engine: Engine, kind: str) -> list[tuple]:
+    with engine.store.reader() as cur:
+        return cur.execute(
+            "SELECT actor, message FROM events WHERE kind = ? AND message LIKE '%Position%'",
+            [kind],
+        ).fetchall()
+
+
+def test_the_switch_takes_an_admin_and_is_audited(sim, tmp_path):
+    engine = connect_engine(sim, engine_settings(tmp_path), roles=Everyone(Role.TRADER))
+    engine.start()
+    try:
+        refused = engine.submit(SetPositionMode(actor="tom", hedge=True)).result(10)
+        assert not refused.ok and refused.code == "desk.forbidden", refused
+        assert sim_futures_client(sim).futures_get_position_mode()["dualSidePosition"] is False
+        eventually(lambda: audit(engine, "audit.forbidden"), what="the refusal audited")
+    finally:
+        engine.stop()
+
+
+def test_a_switch_is_an_audited_configuration_change(connected_engine):
+    assert hedge(connected_engine).ok
+    ((actor, message),) = eventually(lambda: audit(connected_engine, "audit.config"))
+    assert actor == "admin" and "SetPositionMode(hedge=True) done" in message
