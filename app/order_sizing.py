@@ -11,7 +11,7 @@ leaves room for what the desk checks before it sends:
 - spot sell: the base asset's free balance;
 - futures: the USDT available for margin, at the ticket's leverage, with the taker fee
   (notional / leverage + notional x fee), a market order at the last price plus 0.5 %;
-  reduce-only: the position it reduces.
+  reduce-only (in hedge mode: the opposite order on a side): the position it reduces.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from decimal import ROUND_FLOOR, Decimal
 
-from app.order_preview import Ticket, preview
+from app.order_preview import Ticket, closes_side, preview
 from engine.models import MarketType, OrderType, Side, TradingPair
 from engine.orders.checks import MARKET_COST_BUFFER
 from engine.orders.component import FUTURES_TAKER_FEE
@@ -99,7 +99,7 @@ def _raw_max(
             funds.quote_free / price,
             f"the {funds.quote_free.normalize():f} {pair.quote} free at {price.normalize():f}",
         )
-    if ticket.reduce_only:
+    if ticket.reduce_only or closes_side(ticket):
         reducible = funds.position if ticket.side is Side.SELL else -funds.position
         if reducible <= 0:
             return Decimal(0), "no position on the other side to reduce"
@@ -115,7 +115,7 @@ def _raw_max(
 
 def shortfall(ticket: Ticket, pair: TradingPair, reference: Decimal | None, funds: Funds) -> str:
     """What the order needs beyond what is free, in words; empty when it fits."""
-    if ticket.market is MarketType.FUTURES and ticket.reduce_only:
+    if ticket.market is MarketType.FUTURES and (ticket.reduce_only or closes_side(ticket)):
         return ""
     if ticket.market is MarketType.SPOT and ticket.quote_quantity is not None:
         need, have, asset = ticket.quote_quantity, funds.quote_free, pair.quote

@@ -132,6 +132,9 @@ def _fields(
         by_quote = st.toggle(f"Spend an amount of {quote} instead", key=f"{k}_by_quote")
     if market is MarketType.FUTURES:
         leverage, margin, reduce_only, position_side = _futures_fields(k, account)
+    if position_side is not None:  # hedge mode: the chosen side's position is what it closes
+        held = account_queries.hedge_sides(pair.symbol).get(position_side.value, Decimal(0))
+        funds = Funds(funds.base_free, funds.quote_free, held)
     draft = Ticket(
         market=market, symbol=pair.symbol, side=side, order_type=order_type,
         quantity=None if by_quote else Decimal(1), quote_quantity=Decimal(1) if by_quote else None,
