@@ -14,7 +14,8 @@ _ORDER_COLUMNS = """client_order_id, market, symbol, side, order_type, time_in_f
     quantity::DOUBLE AS quantity, quote_quantity::DOUBLE AS quote_quantity,
     price::DOUBLE AS price, stop_price::DOUBLE AS stop_price, reduce_only, post_only, status,
     executed_qty::DOUBLE AS executed_qty, avg_price::DOUBLE AS avg_price, reason, actor,
-    epoch_ms(created_ms) AS created, epoch_ms(updated_ms) AS updated"""
+    epoch_ms(created_ms) AS created, epoch_ms(updated_ms) AS updated, order_list_id,
+    list_client_id, position_side"""
 
 
 _FILL_COLUMNS = """epoch_ms(time) AS time, market, symbol, side, price::DOUBLE AS price,

@@ -45,12 +45,19 @@ def open_orders_table(orders: pd.DataFrame, *, can_cancel: bool) -> None:
             help=f"{values['Time (UTC)']}; your timezone: {zone_label(zone)}",
         )
         symbol = f"{text.plain(order.symbol)} · {order.market}"
-        cols[1].markdown(symbol + (" · reduce-only" if order.reduce_only else ""))
+        oco = bool(getattr(order, "list_client_id", None))
+        side = getattr(order, "position_side", None)
+        marks = [*(["reduce-only"] if order.reduce_only else []), *(["OCO leg"] if oco else []),
+                 *([side.lower()] if side in ("LONG", "SHORT") else [])]  # fmt: skip
+        cols[1].markdown(" · ".join([symbol, *marks]))
         colour = "green" if order.side == "BUY" else "red"
         cols[2].markdown(f":{colour}[{text.plain(order.side)}]")
         for col, name in zip(cols[3:10], shown[2:], strict=True):
             col.markdown(text.plain(values[name]))
-        if can_cancel and cols[10].button("Cancel", key=f"cancel_{order.client_order_id}"):
+        also = "Cancels both legs of the OCO: Binance ends the list with either." if oco else None
+        if can_cancel and cols[10].button(
+            "Cancel", key=f"cancel_{order.client_order_id}", help=also
+        ):
             reply = commands.cancel_order(
                 MarketType(order.market), order.symbol, order.client_order_id
             )

@@ -111,3 +111,24 @@ def test_the_futures_ticket_offers_no_oco(app_env):
         options = at.selectbox(key="ticket_futures_BTCUSDT_type").options
         assert "OCO (take-profit + stop-loss)" not in options
     assert Decimal(1)  # the spot ticket is where OCOs are placed
+
+
+def test_the_open_orders_mark_oco_legs_and_cancel_one_ends_both(app_env):
+    at = open_oco("BUY")
+    last = queries.last_price(MarketType.SPOT, "BTCUSDT")
+    fill(at, last * 0.95, last * 1.05)
+    button(at, "Buy BTCUSDT OCO").click()
+    at.run()
+    rows = eventually(lambda: db(
+        "SELECT client_order_id FROM orders WHERE list_client_id IS NOT NULL "
+        "AND status = 'NEW'"), what="both legs open")  # fmt: skip
+    at.run()
+    assert sum("OCO leg" in shown(m.value) for m in at.markdown) == 2
+    first = rows[0][0]
+    assert "both legs" in (at.button(key=f"cancel_{first}").help or "")
+    at.button(key=f"cancel_{first}").click().run()
+    assert any("Cancelled the OCO, both legs" in shown(s.value) for s in at.success), [
+        e.value for e in at.error
+    ]
+    eventually(lambda: not db("SELECT 1 FROM orders WHERE list_client_id IS NOT NULL "
+                              "AND status <> 'CANCELED'"), what="both legs cancelled")  # fmt: skip
