@@ -8,6 +8,7 @@ import asyncio
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from engine.commands import CancelOrder, PlaceOco
@@ -199,3 +200,30 @@ def test_a_lost_answer_is_resolved_by_asking_for_the_list_not_by_sending_again(s
         eventually(lambda: statuses(engine) == ["NEW", "NEW"], what="both legs known")
     finally:
         engine.stop()
+
+
+def test_after_a_restart_legs_left_unknown_are_asked_for_never_sent_again(sim, tmp_path):
+    """A stop while an OCO's outcome was unknown: at the next start each leg is asked for by
+    its own client id (GET /api/v3/order) and takes the exchange's state; nothing is re-sent."""
+    settings = engine_settings(tmp_path)
+    engine = connect_engine(sim, settings)
+    engine.start()
+    try:
+        last = last_price(engine)
+        reply = engine.submit(oco("SELL", last * Decimal("1.05"), last * Decimal("0.95")))
+        placed = reply.result(10)
+        assert placed.ok, placed.message
+        eventually(lambda: statuses(engine) == ["NEW", "NEW"])
+    finally:
+        engine.stop()
+    with duckdb.connect(str(settings.db_path)) as con:  # as if the answer had been lost
+        con.execute("UPDATE orders SET status = 'UNKNOWN', order_list_id = NULL")
+    again = connect_engine(sim, settings)
+    again.start()
+    try:
+        eventually(lambda: statuses(again) == ["NEW", "NEW"], timeout=15, what="resolved")
+        assert {r[3] for r in legs(again)} == {placed.data["order_list_id"]}
+        assert oco_posts(sim) == 1
+        assert len(synced_client(sim).get_open_oco_orders()) == 1
+    finally:
+        again.stop()
