@@ -34,7 +34,7 @@ from engine.commands import (
 from engine.context import EngineContext
 from engine.events import EventKind, Level
 from engine.market.prices import LivePrices
-from engine.models import MarketType, OrderStatus, Refusal, TradingPair
+from engine.models import MarketType, OrderStatus, Refusal, Side, TradingPair
 from engine.orders import oco, position_mode
 from engine.orders.cancelling import Cancelling
 from engine.orders.checks import (
@@ -368,7 +368,9 @@ class Orders:
             return refusal
         assert pair is not None
         take_profit, stop = oco.legs(command)
-        refusal = self.risk.check(take_profit, command.stop_price)
+        # The risk rules see the dearer leg (a SELL's take-profit, a BUY's stop): only one
+        # executes. Neither leg is a protective stop of a position, so no stop-loss is given.
+        refusal = self.risk.check(stop if command.side is Side.BUY else take_profit)
         for leg in (take_profit, stop) if refusal is None else ():
             refusal = self._check_funds(leg, pair, last)
             if refusal is not None and self.account.refreshing():

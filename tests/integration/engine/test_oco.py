@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from engine.commands import CancelOrder, PlaceOco
+from engine.commands import CancelOrder, PlaceOco, TripKillSwitch
 from engine.engine import Engine
 from engine.orders.component import Orders
 from engine.venue import Venue
@@ -227,3 +227,16 @@ def test_after_a_restart_legs_left_unknown_are_asked_for_never_sent_again(sim, t
         assert len(synced_client(sim).get_open_oco_orders()) == 1
     finally:
         again.stop()
+
+
+def test_with_the_kill_switch_on_a_buy_oco_is_refused_and_a_protective_sell_passes(
+    connected_engine, sim
+):
+    engine = connected_engine
+    assert engine.submit(TripKillSwitch(actor="alice", reason="test")).result(10).ok
+    last = last_price(engine)
+    buy = engine.submit(oco("BUY", last * Decimal("0.95"), last * Decimal("1.05"))).result(10)
+    assert not buy.ok and buy.code == "desk.risk.kill_switch", buy
+    sell = engine.submit(oco("SELL", last * Decimal("1.05"), last * Decimal("0.95"))).result(10)
+    assert sell.ok, sell.message  # it only sells what is held: a reducing order
+    assert oco_posts(sim) == 1
