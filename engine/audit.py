@@ -24,6 +24,7 @@ from engine.commands import (
     DeleteApiKey,
     PlaceOrder,
     RecordLogin,
+    RecordTokenChange,
     RecordUserChange,
     Reply,
     ResetKillSwitch,
@@ -53,6 +54,7 @@ from engine.monitor.commands import (
 AUDIT_KINDS: dict[type[Command], EventKind] = {
     RecordLogin: EventKind.AUDIT_LOGIN,
     RecordUserChange: EventKind.AUDIT_USERS,
+    RecordTokenChange: EventKind.AUDIT_USERS,
     PlaceOrder: EventKind.AUDIT_ORDER,
     CancelOrder: EventKind.AUDIT_CANCEL,
     CancelAllOrders: EventKind.AUDIT_CANCEL,

@@ -53,6 +53,9 @@ class GetStatus(Command):
 Quantity = Decimal
 
 
+CLIENT_ORDER_ID = r"^[.A-Za-z0-9:/_-]{1,36}$"  # Binance's newClientOrderId
+
+
 class PlaceOrder(Command):
     """Place one order. Exactly one of `quantity` and `quote_quantity` is given."""
 
@@ -79,6 +82,9 @@ class PlaceOrder(Command):
     # leverage, and set back if the exchange refuses the order. Binance refuses the change while
     # the symbol has a position (-4048) or open orders (-4047): the order is then refused too.
     margin_type: MarginType | None = None
+    # The caller's own id for the order (Binance's newClientOrderId): with one, the same id
+    # twice places one order; the second answer is the first order's. None: the desk makes one.
+    client_order_id: str | None = Field(None, pattern=CLIENT_ORDER_ID)
 
     @model_validator(mode="after")
     def _consistent(self) -> PlaceOrder:
@@ -228,7 +234,7 @@ class RecordLogin(Command):
 
     required_role = None
     outcome: LoginOutcome
-    method: Literal["password", "cookie", "setup", "reauth"] | None = None
+    method: Literal["password", "cookie", "setup", "reauth", "token"] | None = None
     address: str | None = Field(None, max_length=64)
     forwarded_for: str | None = Field(None, max_length=200)
 
@@ -239,6 +245,17 @@ class RecordUserChange(Command):
     change: Literal["created", "role", "password", "disabled", "enabled"]
     username: str = Field(min_length=1, max_length=64)
     role: Role | None = None
+
+
+class RecordTokenChange(Command):
+    """An admin made or revoked an API token (the app writes the token store; this is its
+    record, never the token)."""
+
+    change: Literal["created", "revoked"]
+    token_id: str = Field(pattern=r"^[0-9a-f]{12}$")
+    username: str = Field(min_length=1, max_length=64)
+    role: Role
+    label: str = Field("", max_length=60)
 
 
 class StoreApiKey(Command):

@@ -23,7 +23,15 @@ from typing import Any, TypeVar
 from engine.access.roles import RoleSource, refusal
 from engine.audit import audit_record
 from engine.command_queue import CommandQueue, Handle
-from engine.commands import Command, GetStatus, Ping, RecordLogin, RecordUserChange, Reply
+from engine.commands import (
+    Command,
+    GetStatus,
+    Ping,
+    RecordLogin,
+    RecordTokenChange,
+    RecordUserChange,
+    Reply,
+)
 from engine.context import Component, CoreHealth, EventListener, TaskFactory, TaskHealth
 from engine.events import EventKind, EventLog, Level
 from engine.settings import Settings
@@ -76,6 +84,7 @@ class Engine:
             GetStatus: self._on_status,
             RecordLogin: self._on_record,  # the audit event is the whole effect
             RecordUserChange: self._on_record,
+            RecordTokenChange: self._on_record,
         }
         self._lifecycle = threading.Lock()
         self._thread: threading.Thread | None = None

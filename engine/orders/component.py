@@ -41,6 +41,7 @@ from engine.orders.checks import (
     check_spot_balance,
     check_symbol,
 )
+from engine.orders.client_ids import ClientIds
 from engine.orders.futures_settings import FuturesSettings, Restore
 from engine.orders.ids import new_client_order_id
 from engine.orders.recorder import OrderRecorder
@@ -87,6 +88,7 @@ class Orders:
         self.futures = FuturesSettings(venue.rest, account, risk, recorder)
         self.journal: OrderJournal | None = None
         self.in_flight: set[str] = set()
+        self.client_ids = ClientIds()
         self._ctx: EngineContext | None = None
 
     @property
@@ -139,17 +141,29 @@ class Orders:
     # --- place ----------------------------------------------------------------------------------
 
     async def place(self, command: PlaceOrder) -> Reply:
+        if command.client_order_id is None:
+            return await self._place(command, new_client_order_id())
+        repeat = self.client_ids.repeat(command, self._context.store)  # before any await
+        if repeat is not None:
+            return repeat
+        try:
+            return await self._place(command, command.client_order_id)
+        finally:
+            self.client_ids.release(command.client_order_id)
+
+    async def _place(self, command: PlaceOrder, client_id: str) -> Reply:
         refusal = await self._pre_trade(command)
         if refusal is not None:
             return self._refused_locally(command, refusal)
         restore = await self.futures.apply(command)
         if isinstance(restore, Reply):
             return restore
-        client_id = new_client_order_id()
         self.in_flight.add(client_id)
         try:
             self._write_ahead(command, client_id)
+            self.client_ids.used(client_id)
             reply = await self._send(command, client_id)
+            self.client_ids.used(client_id, str(reply.data.get("status", "PENDING")))
         finally:
             self.in_flight.discard(client_id)
         if restore != Restore() and reply.data.get("status") == OrderStatus.REJECTED.value:
