@@ -81,6 +81,8 @@ AUDIT_KINDS: dict[type[Command], EventKind] = {
     SendTestAlert: EventKind.AUDIT_ALERTS,
     AcknowledgeIncident: EventKind.AUDIT_ALERTS,
 }
+# Commands whose audit event is their whole effect (the app did the work and reports it).
+RECORDS: tuple[type[Command], ...] = (RecordLogin, RecordUserChange, RecordTokenChange)
 MAX_FIELD_TEXT = 200
 
 
