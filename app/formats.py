@@ -61,7 +61,7 @@ def money(value: object, unit: str = "", missing: str = DASH, signed: bool = Fal
     number = to_decimal(value)
     if number is None:
         return missing
-    # Explicit rounding: a library may change the thread's decimal context (ccxt's decimal_to_precision does).
+    # Explicit rounding: a library may change the thread's decimal context (ccxt does).
     cents = number.quantize(CENT, rounding=ROUND_HALF_EVEN)
     text = f"{cents:+,.2f}" if signed else f"{cents:,.2f}"
     return f"{text} {unit}".rstrip()

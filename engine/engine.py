@@ -3,8 +3,9 @@
 Other threads talk to it only through `submit(command)`, which returns a handle to wait on.
 Before a command reaches its handler the engine asks its `RoleSource` (the user store) for the
 actor's role: an unknown actor, or one without the command's `required_role`, is refused and
-nothing is done. Every command a person sends is then an `audit.*` event (engine/audit.py). `start()` and `stop()` are idempotent; `stop()` cancels every
-task, flushes the writer, closes the database and joins the thread, leaving nothing behind.
+nothing is done. Every command a person sends is then an `audit.*` event (engine/audit.py).
+`start()` and `stop()` are idempotent; `stop()` cancels every task, flushes the writer, closes
+the database and joins the thread, leaving nothing behind.
 """
 
 from __future__ import annotations

@@ -9,7 +9,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from engine.commands import Command, PlaceOrder
-from engine.models import Balance, MarginBalance, MarketType, Position, TradingPair
+from engine.models import (
+    Balance,
+    MarginBalance,
+    MarketType,
+    PlainDecimals,
+    Position,
+    TradingPair,
+)
 
 SYMBOL = r"^[A-Z0-9]{5,20}$"
 
@@ -41,12 +48,12 @@ class KillSwitchTrip(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
-class PairOut(BaseModel):
+class PairOut(PlainDecimals):
     pair: TradingPair
     selected: bool
 
 
-class Order(BaseModel):
+class Order(PlainDecimals):
     """An order as the desk holds it (the exchange's latest word on it)."""
 
     client_order_id: str
@@ -71,7 +78,7 @@ class Order(BaseModel):
     updated_ms: int
 
 
-class FillOut(BaseModel):
+class FillOut(PlainDecimals):
     market: MarketType
     symbol: str
     trade_id: int
@@ -87,7 +94,7 @@ class FillOut(BaseModel):
     time: int
 
 
-class OrderReply(BaseModel):
+class OrderReply(PlainDecimals):
     """The engine's answer to an order: `order` as stored once it went out."""
 
     ok: bool
@@ -97,7 +104,7 @@ class OrderReply(BaseModel):
     order: Order | None = None
 
 
-class Candle(BaseModel):
+class Candle(PlainDecimals):
     open_time: int
     open: float
     high: float
@@ -107,7 +114,7 @@ class Candle(BaseModel):
     is_closed: bool
 
 
-class MarketData(BaseModel):
+class MarketData(PlainDecimals):
     market: MarketType
     symbol: str
     last_price: float | None
@@ -116,7 +123,7 @@ class MarketData(BaseModel):
     candles: list[Candle]
 
 
-class Portfolio(BaseModel):
+class Portfolio(PlainDecimals):
     """One valuation of the account, with what it is made of."""
 
     valued_ms: int | None
@@ -130,7 +137,7 @@ class Portfolio(BaseModel):
     positions: list[Position]
 
 
-class KillSwitchState(BaseModel):
+class KillSwitchState(PlainDecimals):
     on: bool
     reason: str | None
     tripped_by: str | None
@@ -140,7 +147,7 @@ class KillSwitchState(BaseModel):
     checked_at: int | None
 
 
-class CommandReply(BaseModel):
+class CommandReply(PlainDecimals):
     ok: bool
     code: str | None
     message: str
