@@ -350,8 +350,7 @@ class Engine:
         if self.running:
             for component in self.components:
                 status[component.name] = dict(component.status())
-        # The Status page's headline keys, lifted from the parts that own them.
-        market_data = status.get("market-data", {})
+        market_data = status.get("market-data", {})  # the Status page's headline keys:
         venue = status.get("venue", {})
         status["streams"] = market_data.get("streams", [])
         for key in ("rest", "weight", "breakers", "errors_by_code", "time_offset_ms"):
