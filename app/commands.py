@@ -23,7 +23,6 @@ from engine.commands import (
     Command,
     DeleteApiKey,
     GetStatus,
-    PlaceOco,
     PlaceOrder,
     Reconcile,
     Reply,
@@ -33,7 +32,6 @@ from engine.commands import (
     SaveTradingConfig,
     SelectPairs,
     SetMarginType,
-    SetPositionMode,
     SetStrategy,
     StartReplay,
     StoreApiKey,
@@ -41,6 +39,7 @@ from engine.commands import (
     TripKillSwitch,
 )
 from engine.models import Environment, MarginType, MarketType, PositionSide
+from engine.orders.commands import PlaceOco, SetPositionMode
 
 NOBODY = "(not logged in)"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
@@ -53,12 +53,17 @@ def amount(value: object, places: int = 0, missing: str = DASH) -> str:
     return f"{number:,.{shown}f}"
 
 
+CENT = Decimal("0.01")
+
+
 def money(value: object, unit: str = "", missing: str = DASH, signed: bool = False) -> str:
     """A value or P&L to the cent (rounded half-even, as it is an estimate), with its unit."""
     number = to_decimal(value)
     if number is None:
         return missing
-    text = f"{number:+,.2f}" if signed else f"{number:,.2f}"
+    # Explicit rounding: a library may change the thread's decimal context (ccxt does).
+    cents = number.quantize(CENT, rounding=ROUND_HALF_EVEN)
+    text = f"{cents:+,.2f}" if signed else f"{cents:,.2f}"
     return f"{text} {unit}".rstrip()
 
 

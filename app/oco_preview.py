@@ -13,8 +13,8 @@ from decimal import Decimal
 
 from pydantic import ValidationError
 
-from engine.commands import PlaceOco
 from engine.models import Side, TradingPair
+from engine.orders.commands import PlaceOco
 from engine.orders.component import SPOT_TAKER_FEE
 from engine.orders.filters import validate_order
 from engine.orders.grid import RoundingMode, round_price, round_quantity

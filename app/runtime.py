@@ -28,6 +28,7 @@ from typing import Any
 import streamlit as st
 
 from engine import redact
+from engine.access.tokens import TOKENS_FILE, TokenStore
 from engine.access.users import UserError, UserStore
 from engine.assembly import Access, build_engine, desk_access
 from engine.binance.urls import Endpoints, endpoints_for, sim_endpoints
@@ -82,6 +83,7 @@ class Runtime:
     engine: Engine
     users: UserStore
     access: Access
+    tokens: TokenStore
     simulator: SimulatorThread | None = None
 
     def stop(self) -> None:
@@ -184,7 +186,8 @@ def start_runtime(settings: Settings, secrets: dict[str, Any] | None = None) -> 
         if created is not None:
             engine.submit(RecordUserChange(actor=created, change="created", username=created,
                                            role=users.role_of(created)))  # fmt: skip
-        _current = Runtime(engine, users, access, simulator)
+        tokens = TokenStore(settings.data_dir / TOKENS_FILE)
+        _current = Runtime(engine, users, access, tokens, simulator)
         return _current
 
 
@@ -223,3 +226,13 @@ def settings_problem() -> str | None:
 def get_users() -> UserStore:
     """The desk's users (the same store the engine asks for roles)."""
     return get_runtime().users
+
+
+def get_tokens() -> TokenStore:
+    """The desk's API tokens."""
+    return get_runtime().tokens
+
+
+def stop_runtime() -> None:
+    """Stop the process's runtime (the server is shutting down)."""
+    get_runtime.clear()  # on_release stops the engine and the simulator

@@ -22,9 +22,9 @@ from engine.commands import (
     ClosePosition,
     Command,
     DeleteApiKey,
-    PlaceOco,
     PlaceOrder,
     RecordLogin,
+    RecordTokenChange,
     RecordUserChange,
     Reply,
     ResetKillSwitch,
@@ -34,7 +34,6 @@ from engine.commands import (
     SelectPairs,
     SetLeverage,
     SetMarginType,
-    SetPositionMode,
     SetStrategy,
     StartReplay,
     StoreApiKey,
@@ -51,10 +50,12 @@ from engine.monitor.commands import (
     SaveAlertRule,
     SendTestAlert,
 )
+from engine.orders.commands import PlaceOco, SetPositionMode
 
 AUDIT_KINDS: dict[type[Command], EventKind] = {
     RecordLogin: EventKind.AUDIT_LOGIN,
     RecordUserChange: EventKind.AUDIT_USERS,
+    RecordTokenChange: EventKind.AUDIT_USERS,
     PlaceOrder: EventKind.AUDIT_ORDER,
     PlaceOco: EventKind.AUDIT_ORDER,
     CancelOrder: EventKind.AUDIT_CANCEL,
@@ -83,6 +84,8 @@ AUDIT_KINDS: dict[type[Command], EventKind] = {
     SendTestAlert: EventKind.AUDIT_ALERTS,
     AcknowledgeIncident: EventKind.AUDIT_ALERTS,
 }
+# Commands whose audit event is their whole effect (the app did the work and reports it).
+RECORDS: tuple[type[Command], ...] = (RecordLogin, RecordUserChange, RecordTokenChange)
 MAX_FIELD_TEXT = 200
 
 

@@ -53,6 +53,12 @@ class Handle:
     def done(self) -> bool:
         return self._future.done()
 
+    def when_done(self, callback: Callable[[Reply | None], None]) -> None:
+        """Call `callback(reply)` once answered (None when the engine failed the command)."""
+        self._future.add_done_callback(
+            lambda f: callback(None if f.exception() is not None else f.result())
+        )
+
     def resolve(self, reply: Reply) -> None:
         if not self._future.done():
             self._future.set_result(reply)

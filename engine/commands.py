@@ -61,6 +61,9 @@ class GetStatus(Command):
 Quantity = Decimal
 
 
+CLIENT_ORDER_ID = r"^[.A-Za-z0-9:/_-]{1,36}$"  # Binance's newClientOrderId
+
+
 class PlaceOrder(Command):
     """Place one order. Exactly one of `quantity` and `quote_quantity` is given."""
 
@@ -91,6 +94,9 @@ class PlaceOrder(Command):
     # LONG closes the long). Required in hedge mode, refused in one-way mode (the engine checks
     # the account's mode); Binance takes no reduce-only in hedge mode: closing is by side.
     position_side: PositionSide | None = None
+    # The caller's own id for the order (Binance's newClientOrderId): with one, the same id
+    # twice places one order; the second answer is the first order's. None: the desk makes one.
+    client_order_id: str | None = Field(None, pattern=CLIENT_ORDER_ID)
 
     @model_validator(mode="after")
     def _consistent(self) -> PlaceOrder:
@@ -144,52 +150,6 @@ def _market_problems(o: PlaceOrder) -> list[str]:
     return problems
 
 
-class PlaceOco(Command):
-    """A spot OCO: a take-profit limit and a stop-loss as one, for one quantity on one side.
-
-    SELL (protect a holding): the take-profit rests above the market, the stop waits below.
-    BUY (enter on a dip or a breakout): the take-profit (limit) below, the stop above. When
-    one leg executes the exchange expires the other. `stop_limit_price` makes the stop leg a
-    stop-limit at that price; without it the stop is a stop-market.
-    """
-
-    required_role = Role.TRADER
-    symbol: str = Field(pattern=r"^[A-Z0-9]{5,20}$")
-    side: Side
-    quantity: Quantity = Field(gt=0)
-    take_profit_price: Decimal = Field(gt=0)
-    stop_price: Decimal = Field(gt=0)
-    stop_limit_price: Decimal | None = Field(None, gt=0)
-
-    @property
-    def market(self) -> MarketType:
-        return MarketType.SPOT
-
-    @model_validator(mode="after")
-    def _sides(self) -> PlaceOco:
-        above, below = (
-            (self.take_profit_price, self.stop_price)
-            if self.side is Side.SELL
-            else (self.stop_price, self.take_profit_price)
-        )
-        if above <= below:
-            raise ValueError(oco_price_rule(self.side))
-        return self
-
-
-def oco_price_rule(side: Side) -> str:
-    """Binance's OCO price rule, as a trader reads it."""
-    if side is Side.SELL:
-        return (
-            "a SELL OCO takes profit above the market and stops below it: the take-profit "
-            "price must be above the stop price"
-        )
-    return (
-        "a BUY OCO takes profit (buys cheaper) below the market and stops above it: the "
-        "take-profit price must be below the stop price"
-    )
-
-
 class CancelOrder(Command):
     required_role = Role.TRADER
     market: MarketType
@@ -224,15 +184,6 @@ class ClosePosition(Command):
     symbol: str = Field(pattern=r"^[A-Z0-9]{5,20}$")
     cancel_reduce_only: bool = False
     position_side: PositionSide | None = None
-
-
-class SetPositionMode(Command):
-    """Switch the USD-M account between one-way mode and hedge mode (a LONG and a SHORT per
-    symbol at once). Admin: it is account-wide and changes how every futures order must be
-    sent, a running strategy's too. Binance changes it only with no open position (-4068)
-    and no open order (-4067) on any symbol."""
-
-    hedge: bool
 
 
 class SelectPairs(Command):
@@ -305,7 +256,7 @@ class RecordLogin(Command):
 
     required_role = None
     outcome: LoginOutcome
-    method: Literal["password", "cookie", "setup", "reauth"] | None = None
+    method: Literal["password", "cookie", "setup", "reauth", "token"] | None = None
     address: str | None = Field(None, max_length=64)
     forwarded_for: str | None = Field(None, max_length=200)
 
@@ -316,6 +267,17 @@ class RecordUserChange(Command):
     change: Literal["created", "role", "password", "disabled", "enabled"]
     username: str = Field(min_length=1, max_length=64)
     role: Role | None = None
+
+
+class RecordTokenChange(Command):
+    """An admin made or revoked an API token (the app writes the token store; this is its
+    record, never the token)."""
+
+    change: Literal["created", "revoked"]
+    token_id: str = Field(pattern=r"^[0-9a-f]{12}$")
+    username: str = Field(min_length=1, max_length=64)
+    role: Role
+    label: str = Field("", max_length=60)
 
 
 class StoreApiKey(Command):

@@ -2,10 +2,10 @@
 
 Other threads talk to it only through `submit(command)`, which returns a handle to wait on.
 Before a command reaches its handler the engine asks its `RoleSource` (the user store) for the
-actor's role: an unknown actor, or one whose role does not include the command's
-`required_role`, is refused and nothing is done. Every command a person sends is then an
-`audit.*` event (engine/audit.py). `start()` and `stop()` are idempotent; `stop()` cancels every
-task, flushes the writer, closes the database and joins the thread, leaving nothing behind.
+actor's role: an unknown actor, or one without the command's `required_role`, is refused and
+nothing is done. Every command a person sends is then an `audit.*` event (engine/audit.py).
+`start()` and `stop()` are idempotent; `stop()` cancels every task, flushes the writer, closes
+the database and joins the thread, leaving nothing behind.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from engine.access.roles import RoleSource, refusal
-from engine.audit import audit_record
+from engine.audit import RECORDS, audit_record
 from engine.command_queue import CommandQueue, Handle
-from engine.commands import Command, GetStatus, Ping, RecordLogin, RecordUserChange, Reply
+from engine.commands import Command, GetStatus, Ping, Reply
 from engine.context import Component, CoreHealth, EventListener, TaskFactory, TaskHealth
 from engine.events import EventKind, EventLog, Level
 from engine.settings import Settings
@@ -74,8 +74,7 @@ class Engine:
         self._handlers: dict[type[Command], Handler] = {
             Ping: self._on_ping,
             GetStatus: self._on_status,
-            RecordLogin: self._on_record,  # the audit event is the whole effect
-            RecordUserChange: self._on_record,
+            **dict.fromkeys(RECORDS, self._on_record),  # the audit event is the whole effect
         }
         self._lifecycle = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -282,12 +281,8 @@ class Engine:
             reply = forbidden or await self._run_handler(command)
         except Exception as exc:  # every command gets an answer
             self.record(Level.ERROR, EventKind.COMMAND_FAILED, f"{type(command).__name__}: {exc}")
-            reply = Reply(
-                command_id=command.command_id,
-                ok=False,
-                code="internal",
-                message=f"The engine failed on this command: {exc}",
-            )
+            reply = Reply(command_id=command.command_id, ok=False, code="internal",
+                          message=f"The engine failed on this command: {exc}")  # fmt: skip
         self._audit(command, reply, forbidden=forbidden is not None)
         self.commands_handled += 1
         handle.resolve(reply)
@@ -304,12 +299,9 @@ class Engine:
     async def _run_handler(self, command: Command) -> Reply:
         handler = self._handlers.get(type(command))
         if handler is None:
-            return Reply(
-                command_id=command.command_id,
-                ok=False,
-                code="unsupported",
-                message=f"This engine has no handler for {type(command).__name__}.",
-            )
+            missing = f"This engine has no handler for {type(command).__name__}."
+            return Reply(command_id=command.command_id, ok=False, code="unsupported",
+                         message=missing)  # fmt: skip
         return await handler(command)
 
     def _audit(self, command: Command, reply: Reply, *, forbidden: bool) -> None:
@@ -358,8 +350,7 @@ class Engine:
         if self.running:
             for component in self.components:
                 status[component.name] = dict(component.status())
-        # The Status page's headline keys, lifted from the parts that own them.
-        market_data = status.get("market-data", {})
+        market_data = status.get("market-data", {})  # the Status page's headline keys:
         venue = status.get("venue", {})
         status["streams"] = market_data.get("streams", [])
         for key in ("rest", "weight", "breakers", "errors_by_code", "time_offset_ms"):

@@ -9,12 +9,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, field_serializer
 
 
-class Frozen(BaseModel):
+def plain_decimal(value: Decimal) -> str:
+    """A decimal as a person writes it: 0 not 0E-8, 10 not 1E+1 (JSON and the API's schema)."""
+    return format(value.normalize(), "f") if value.is_finite() else str(value)
+
+
+class PlainDecimals(BaseModel):
+    """In JSON, decimals as a person writes them (`plain_decimal`), every field."""
+
+    @field_serializer("*", mode="wrap", when_used="json")
+    def _plain(self, value: Any, handler: SerializerFunctionWrapHandler) -> Any:
+        return plain_decimal(value) if isinstance(value, Decimal) else handler(value)
+
+
+class Frozen(PlainDecimals):
     """Base for immutable domain values."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -248,18 +261,6 @@ class OrderUpdate(Frozen):
     triggered_order_id: str | None = None  # USD-M algo: the order it became when triggered
     order_list_id: str | None = None  # spot: the order list (OCO) the order belongs to
     position_side: str | None = None  # USD-M: BOTH (one-way), LONG or SHORT (hedge mode)
-
-
-class OrderListUpdate(Frozen):
-    """One spot order list (an OCO) at one moment; `done` once over (ALL_DONE)."""
-
-    symbol: str
-    order_list_id: str
-    list_client_id: str
-    contingency: str  # OCO, OTO, OTOCO
-    done: bool
-    legs: tuple[tuple[str, str], ...] = ()  # (client order id, exchange order id)
-    time: int
 
 
 class Fill(Frozen):

@@ -98,6 +98,8 @@ class Settings(BaseSettings):
     alert_attempts: int = Field(4, ge=1, le=20, description="tries per alert and channel")
     alert_retry_s: float = Field(2.0, gt=0, le=600, description="first wait between tries")
     session_hours: float = Field(12.0, gt=0, le=720, description="how long a login lasts")
+    api_requests_per_s: float = Field(20.0, gt=0, le=10_000, description="per API token")
+    api_burst: int = Field(40, ge=1, le=100_000, description="API calls a token may bunch")
     sim_seed: int = Field(7, description="seed of the simulator's synthetic feed")
     sim_feed: str = Field("synthetic", description="synthetic | replay:PATH | live:URL")
     strategies_dir: Path = Field(Path("strategies"), description="one strategy class per file")

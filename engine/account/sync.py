@@ -30,7 +30,8 @@ from engine.clock import now_ms
 from engine.commands import Reconcile, Reply
 from engine.context import EngineContext
 from engine.events import EventKind, Level
-from engine.models import OPEN_STATUSES, MarketType, OrderListUpdate, OrderUpdate
+from engine.models import OPEN_STATUSES, MarketType, OrderUpdate
+from engine.order_lists import OrderListUpdate
 from engine.orders import position_mode
 from engine.orders.component import Orders
 from engine.portfolio.component import Portfolio

@@ -32,11 +32,11 @@ from engine.models import (
     MarginType,
     MarketType,
     OrderFields,
-    OrderListUpdate,
     OrderUpdate,
     Position,
     TradingPair,
 )
+from engine.order_lists import OrderListUpdate
 
 
 @dataclass(frozen=True)

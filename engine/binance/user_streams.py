@@ -35,10 +35,10 @@ from engine.models import (
     Fill,
     MarginBalance,
     MarketType,
-    OrderListUpdate,
     OrderUpdate,
     Position,
 )
+from engine.order_lists import OrderListUpdate
 
 LISTEN_KEY_KEEPALIVE_S = 30 * 60.0
 SUBSCRIBE_ANSWER_TIMEOUT_S = 10.0

@@ -149,7 +149,13 @@ class ChannelBook:
                     "URLs only in the encrypted vault, which is not set up. Set "
                     "TRADEDESK_MASTER_KEY and restart, or use a URL without a secret."
                 )
-            await asyncio.to_thread(self._secrets.store_text, _slot(channel_id), url)
+            try:
+                await asyncio.to_thread(self._secrets.store_text, _slot(channel_id), url)
+            except VAULT_ERRORS as exc:
+                raise ChannelError(
+                    "This URL carries a secret (a token or a password); the desk keeps such "
+                    f"URLs only in the encrypted vault, which cannot seal it now: {exc}"
+                ) from None
         elif existing is not None and existing.sealed and self._secrets is not None:
             await asyncio.to_thread(self._secrets.delete_text, _slot(channel_id))
         channel = Channel(

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from engine.commands import PlaceOco, PlaceOrder
+from engine.commands import PlaceOrder
 from engine.models import MarketType, OrderType, PositionSide, Refusal, Side, TradingPair
+from engine.orders.commands import PlaceOco
 from engine.orders.filters import validate_order
 
 # A market order's cost is known only after it fills; leave room for slippage and fees.

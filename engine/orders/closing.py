@@ -7,7 +7,9 @@ there, and a side is closed by the opposite order on that side (a SELL on LONG c
 
 from __future__ import annotations
 
-from engine.commands import ClosePosition, PlaceOrder
+from decimal import Decimal
+
+from engine.commands import ClosePosition, PlaceOrder, Reply
 from engine.models import MarketType, OrderType, Position, PositionSide, Side
 from engine.orders.words import num
 
@@ -49,3 +51,22 @@ def position_to_close(
             f"{symbol} has a LONG and a SHORT position (hedge mode): say which side to close."
         )
     return open_sides[0], ""
+
+
+def closed_reply(
+    command: ClosePosition, reply: Reply, position: Position, cancelled: int, left: Decimal
+) -> Reply:
+    """The close's answer: done, or what the exchange still shows (it is asked afterwards)."""
+    orders = "order" if cancelled == 1 else "orders"
+    note = f" {cancelled} reduce-only {orders} cancelled." if cancelled else ""
+    what = command.symbol
+    if position.position_side in HEDGED:
+        what += f" {position.position_side}"
+    if left:
+        return Reply(
+            command_id=command.command_id, ok=False, code="desk.position_left",
+            message=f"The close order went out, but the exchange still shows a {what} "
+            f"position of {left}. Check Portfolio and close the rest.{note}",
+            data={"position_left": str(left)},
+        )  # fmt: skip
+    return reply.model_copy(update={"message": f"Closed {what}: {reply.message}{note}"})

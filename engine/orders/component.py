@@ -24,17 +24,15 @@ from engine.commands import (
     CancelAllOrders,
     CancelOrder,
     ClosePosition,
-    PlaceOco,
     PlaceOrder,
     Reply,
     SetLeverage,
     SetMarginType,
-    SetPositionMode,
 )
 from engine.context import EngineContext
 from engine.events import EventKind, Level
 from engine.market.prices import LivePrices
-from engine.models import MarketType, OrderStatus, Refusal, Side, TradingPair
+from engine.models import MarketType, OrderStatus, Refusal, TradingPair
 from engine.orders import oco, position_mode
 from engine.orders.cancelling import Cancelling
 from engine.orders.checks import (
@@ -45,7 +43,9 @@ from engine.orders.checks import (
     check_spot_balance,
     check_symbol,
 )
-from engine.orders.closing import closing_order, position_to_close
+from engine.orders.client_ids import ClientIds
+from engine.orders.closing import closed_reply, closing_order, position_to_close
+from engine.orders.commands import PlaceOco, SetPositionMode
 from engine.orders.futures_settings import FuturesSettings, Restore
 from engine.orders.ids import new_client_order_id
 from engine.orders.recorder import OrderRecorder
@@ -93,6 +93,7 @@ class Orders:
         self.oco = oco.OcoSender(venue.rest, recorder)
         self.journal: OrderJournal | None = None
         self.in_flight: set[str] = set()
+        self.client_ids = ClientIds()
         self._ctx: EngineContext | None = None
 
     @property
@@ -147,17 +148,29 @@ class Orders:
     # --- place ----------------------------------------------------------------------------------
 
     async def place(self, command: PlaceOrder) -> Reply:
+        if command.client_order_id is None:
+            return await self._place(command, new_client_order_id())
+        repeat = self.client_ids.repeat(command, self._context.store)  # before any await
+        if repeat is not None:
+            return repeat
+        try:
+            return await self._place(command, command.client_order_id)
+        finally:
+            self.client_ids.release(command.client_order_id)
+
+    async def _place(self, command: PlaceOrder, client_id: str) -> Reply:
         refusal = await self._pre_trade(command)
         if refusal is not None:
             return self._refused_locally(command, refusal)
         restore = await self.futures.apply(command)
         if isinstance(restore, Reply):
             return restore
-        client_id = new_client_order_id()
         self.in_flight.add(client_id)
         try:
             self._write_ahead(command, client_id)
+            self.client_ids.used(client_id)
             reply = await self._send(command, client_id)
+            self.client_ids.used(client_id, str(reply.data.get("status", "PENDING")))
         finally:
             self.in_flight.discard(client_id)
         if restore != Restore() and reply.data.get("status") == OrderStatus.REJECTED.value:
@@ -190,6 +203,11 @@ class Orders:
             refusal = self.risk.check(command, command.stop_loss)
         if refusal is not None:
             return refusal
+        return await self._funds(command, pair, last)
+
+    async def _funds(
+        self, command: PlaceOrder, pair: TradingPair, last: Decimal | None
+    ) -> Refusal | None:
         refusal = self._check_funds(command, pair, last)
         if refusal is not None and self.account.refreshing():
             # A fill or transfer may have just landed: decide on the reading that has it.
@@ -327,18 +345,7 @@ class Orders:
         if not reply.ok:
             return reply
         left = await self.cancelling.position_left(command.symbol, position.position_side)
-        orders = "order" if cancelled == 1 else "orders"
-        note = f" {cancelled} reduce-only {orders} cancelled." if cancelled else ""
-        what = command.symbol if position.position_side == "BOTH" else (
-            f"{command.symbol} {position.position_side}")  # fmt: skip
-        if left:
-            return _reply(
-                command, False,
-                f"The close order went out, but the exchange still shows a {what} "
-                f"position of {left}. Check Portfolio and close the rest.{note}",
-                "desk.position_left", position_left=str(left),
-            )  # fmt: skip
-        return reply.model_copy(update={"message": f"Closed {what}: {reply.message}{note}"})
+        return closed_reply(command, reply, position, cancelled, left)
 
     # --- OCO and the position mode --------------------------------------------------------------
 
@@ -367,17 +374,9 @@ class Orders:
         if refusal is not None:
             return refusal
         assert pair is not None
-        take_profit, stop = oco.legs(command)
-        # The risk rules see the dearer leg (a SELL's take-profit, a BUY's stop): only one
-        # executes. Neither leg is a protective stop of a position, so no stop-loss is given.
-        refusal = self.risk.check(stop if command.side is Side.BUY else take_profit)
-        for leg in (take_profit, stop) if refusal is None else ():
-            refusal = self._check_funds(leg, pair, last)
-            if refusal is not None and self.account.refreshing():
-                await self.account.refreshed()
-                refusal = self._check_funds(leg, pair, last)
-            if refusal is not None:
-                return refusal
+        refusal = self.risk.check(oco.risk_leg(command))
+        for leg in oco.legs(command):
+            refusal = refusal or await self._funds(leg, pair, last)
         return refusal
 
     async def set_position_mode(self, command: SetPositionMode) -> Reply:

@@ -21,11 +21,12 @@ from engine.binance.errors import ExchangeError, NotFound, TemporaryError
 from engine.binance.params import OcoRequest
 from engine.binance.rest import BinanceRest, ListAnswer
 from engine.clock import now_ms
-from engine.commands import PlaceOco, PlaceOrder, Reply, oco_price_rule
+from engine.commands import PlaceOrder, Reply
 from engine.context import EngineContext
 from engine.events import EventKind, Level
 from engine.models import OrderStatus, OrderType, Refusal, Side, TradingPair
 from engine.orders.checks import check_filters, check_symbol
+from engine.orders.commands import PlaceOco, oco_price_rule
 from engine.orders.ids import new_client_order_id
 from engine.orders.recorder import OrderRecorder
 from engine.orders.words import exchange_refusal, local_refusal, num
@@ -49,6 +50,13 @@ def legs(command: PlaceOco) -> tuple[PlaceOrder, PlaceOrder]:
         stop_price=command.stop_price, price=limit, stop_loss=None,
     )  # fmt: skip
     return take_profit, stop
+
+
+def risk_leg(command: PlaceOco) -> PlaceOrder:
+    """The leg the risk rules see: the dearer one (a SELL's take-profit, a BUY's stop), as only
+    one executes. Neither leg protects a position, so no stop-loss goes with it."""
+    take_profit, stop = legs(command)
+    return stop if command.side is Side.BUY else take_profit
 
 
 def check_oco_prices(command: PlaceOco, last: Decimal | None) -> Refusal | None:

@@ -14,7 +14,8 @@ from typing import Any
 from engine.binance.errors import ExchangeError, NothingToChange
 from engine.binance.rest import BinanceRest
 from engine.clock import now_ms
-from engine.commands import Reply, SetPositionMode
+from engine.commands import Reply
+from engine.orders.commands import SetPositionMode
 from engine.orders.recorder import OrderRecorder
 from engine.orders.words import exchange_refusal
 from engine.store import holdings

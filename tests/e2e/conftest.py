@@ -17,9 +17,11 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pytest
 
+from app.api.server import STOPPED_LINE
 from engine.access import passwords
 from engine.access.roles import Role
 from engine.access.users import USERS_FILE, UserStore
@@ -60,6 +62,8 @@ class Server:
     data_dir: Path
 
     def stop(self) -> int:
+        """SIGTERM, then wait; 0 when the server stopped cleanly: uvicorn shuts down (the
+        lifespan stops the engine and says so), then exits by the signal it was sent."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -67,7 +71,11 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
-        return self.process.returncode
+        code = self.process.returncode
+        log = self.data_dir.parent / "server.log"
+        if code == -signal.SIGTERM and log.exists() and STOPPED_LINE in log.read_text():
+            return 0
+        return code
 
 
 def _healthy(url: str) -> bool:
@@ -92,35 +100,40 @@ def seed_users(data_dir: Path) -> None:
 StartServer = Callable[..., Server]
 
 
+def launch(data_dir: Path, log_path: Path, **env: str) -> tuple[Server, IO[bytes]]:
+    """`streamlit run streamlit_app.py` on a free port over `data_dir` (seeded first), up and
+    answering its health check; the caller stops it and closes the log."""
+    port = free_port()
+    seed_users(data_dir)
+    variables = {**os.environ, "TRADEDESK_DATA_DIR": str(data_dir),
+                 "TRADEDESK_MASTER_KEY": PASSPHRASE, **env}  # fmt: skip
+    log = log_path.open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+         "--server.port", str(port)],  # the rest comes from .streamlit/config.toml
+        cwd=REPO_ROOT, env=variables, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    server = Server(f"http://127.0.0.1:{port}", process, data_dir)
+    eventually(lambda: process.poll() is not None or _healthy(server.url), timeout=60)
+    assert process.poll() is None, log_path.read_text()
+    return server, log
+
+
 @pytest.fixture
 def start_server(tmp_path: Path) -> Iterator[StartServer]:
     """Start `streamlit run` on a seeded data dir; `env` adds or overrides variables."""
-    started: list[tuple[Server, object]] = []
+    started: list[tuple[Server, IO[bytes]]] = []
 
     def start(**env: str) -> Server:
-        port = free_port()
-        data_dir = tmp_path / "data"
-        seed_users(data_dir)
-        variables = {**os.environ, "TRADEDESK_DATA_DIR": str(data_dir),
-                     "TRADEDESK_MASTER_KEY": PASSPHRASE, **env}  # fmt: skip
-        log = (tmp_path / "server.log").open("wb")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
-             "--server.port", str(port)],  # the rest comes from .streamlit/config.toml
-            cwd=REPO_ROOT, env=variables, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        server = Server(f"http://127.0.0.1:{port}", process, data_dir)
-        started.append((server, log))
-        eventually(lambda: process.poll() is not None or _healthy(server.url), timeout=60)
-        assert process.poll() is None, (tmp_path / "server.log").read_text()
-        return server
+        started.append(launch(tmp_path / "data", tmp_path / "server.log", **env))
+        return started[-1][0]
 
     try:
         yield start
     finally:
         for server, log in started:
             server.stop()
-            log.close()  # type: ignore[attr-defined]
+            log.close()
 
 
 @pytest.fixture

@@ -118,8 +118,11 @@ def pull_the_switch(page: Page, url: str, reason: str) -> None:
 def reset_the_switch(page: Page, url: str) -> None:
     page.goto(f"{url}/risk")
     wait_idle(page)
-    page.get_by_label("Your password, to confirm").fill(PASSWORD)
-    page.get_by_role("button", name="Reset the kill switch").click()
+    form = page.locator('[data-testid="stForm"]').filter(
+        has=page.get_by_role("button", name="Reset the kill switch")
+    )
+    form.get_by_label("Your password, to confirm").fill(PASSWORD)
+    form.get_by_role("button", name="Reset the kill switch").click()
     expect(page.get_by_text("Kill switch off").first).to_be_visible(timeout=30_000)
 
 

@@ -24,7 +24,7 @@ from simulator.server import SimulatorThread
 from tests.conftest import REPO_ROOT
 from tests.integration.conftest import sim_config
 
-ENTRY = str(REPO_ROOT / "streamlit_app.py")
+ENTRY = str(REPO_ROOT / "desk_ui.py")
 PASSWORD = "correct horse battery"
 USERS = {Role.ADMIN: "ada", Role.TRADER: "tom", Role.VIEWER: "val"}
 PASSPHRASE = "the desk's master passphrase"

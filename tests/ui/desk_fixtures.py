@@ -10,6 +10,8 @@ from typing import Any
 from streamlit.testing.v1 import AppTest
 
 from app.runtime import get_runtime
+from engine.access.roles import Role
+from tests.ui.conftest import ensure_user
 
 
 def sim_get(path: str) -> dict[str, Any]:
@@ -57,14 +59,15 @@ def sim_post(path: str, body: dict[str, Any]) -> dict[str, Any]:
     assert simulator is not None, "these tests run in sim mode"
     request = urllib.request.Request(
         f"{simulator.urls.base_url}{path}", data=json.dumps(body).encode(), method="POST",
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", "X-SIM-TOKEN": simulator.control_token},
     )  # fmt: skip
     with urllib.request.urlopen(request, timeout=5) as response:
         return json.loads(response.read())
 
 
 def act(command: Any) -> Any:
-    """Send a command to the desk's engine as a page would, and wait for the reply."""
+    """Send a command to the desk's engine as the test admin, and wait for the reply."""
+    command = command.model_copy(update={"actor": ensure_user(Role.ADMIN)})
     reply = get_runtime().engine.submit(command).result(15)
     assert reply.ok, reply.message
     return reply

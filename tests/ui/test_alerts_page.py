@@ -4,13 +4,15 @@ an incident shown on Status and acknowledged there."""
 
 from __future__ import annotations
 
-from app import commands, monitor_queries
+from app import monitor_queries
+from app.runtime import get_engine
+from engine.commands import TripKillSwitch
 from engine.monitor.commands import SaveAlertRule
 from engine.monitor.rules import Severity
 from tests.alert_receivers import webhook
 from tests.helpers import eventually
 from tests.ui.conftest import open_app
-from tests.ui.desk_fixtures import button, db, shown
+from tests.ui.desk_fixtures import act, button, db, shown
 
 PAGE = "app_pages/alerts.py"
 
@@ -60,17 +62,11 @@ def test_a_url_with_a_secret_is_refused_without_a_vault_and_nothing_is_kept(app_
 
 
 def test_a_rule_is_changed_and_a_bad_value_is_refused_by_the_engine(app_env):
-    reply = commands.send(
-        SaveAlertRule(
-            actor="admin",
-            rule="weight_high",
-            enabled=True,
-            severity=Severity.WARNING,
-            params={"share_pct": 150},
-        )
-    )
-    assert not reply.ok and "between 1 and 100" in reply.message
     at = open_app(PAGE)
+    bad = SaveAlertRule(actor="ada", rule="weight_high", enabled=True, severity=Severity.WARNING,
+                        params={"share_pct": 150})  # fmt: skip
+    reply = get_engine().submit(bad).result(15)
+    assert not reply.ok and "between 1 and 100" in reply.message
     form = "rule_weight_high"
     share = next(n for n in at.number_input if n.form_id == form and "share_pct" in n.label)
     share.set_value(60.0)
@@ -82,7 +78,8 @@ def test_a_rule_is_changed_and_a_bad_value_is_refused_by_the_engine(app_env):
 
 
 def test_an_incident_shows_on_status_and_is_acknowledged_there(app_env):
-    assert commands.trip_kill_switch("alerts check").ok
+    open_app()
+    act(TripKillSwitch(actor="ada", reason="alerts check"))
     eventually(
         lambda: not monitor_queries.open_incidents().empty, timeout=15, what="the incident stored"
     )
@@ -91,5 +88,5 @@ def test_an_incident_shows_on_status_and_is_acknowledged_there(app_env):
     assert any("CRITICAL" in m.value and "Kill switch tripped" in m.value for m in at.markdown)
     button(at, "Acknowledge").click().run()
     [incident] = monitor_queries.open_incidents().to_dict("records")
-    assert incident["acknowledged_by"] == commands.current_actor()
+    assert incident["acknowledged_by"] == "ada"
     assert not [b for b in at.button if b.label == "Acknowledge"]

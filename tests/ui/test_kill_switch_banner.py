@@ -12,7 +12,7 @@ from app import account_queries, queries, risk_view
 from engine.commands import PlaceOrder, SaveRiskConfig, TripKillSwitch
 from engine.models import MarketType, OrderType, Side, TimeInForce
 from tests.helpers import eventually
-from tests.ui.conftest import open_app
+from tests.ui.conftest import PASSWORD, open_app
 from tests.ui.desk_fixtures import act, db, shown, sim_post
 
 PAGES = ("orders", "pairs", "portfolio", "risk", "status", "settings", "explore")
@@ -66,7 +66,8 @@ def test_a_reset_is_refused_while_todays_loss_is_over_its_limit(app_env):
     eventually(lambda: risk_view.kill_switch().on, timeout=30)
 
     at = open_app("app_pages/risk.py")
-    at.button(key="ks_reset").click().run()
+    at.text_input(key="ks_reset_password").input(PASSWORD)
+    at.button(key="FormSubmitter:ks_reset_form-Reset the kill switch").click().run()
     refusal = [shown(e.value) for e in at.error if e.value.startswith("Refused")]
     assert refusal and "beyond the daily limit of 1.00 USDT" in refusal[0], refusal
     assert "reset after 00:00 UTC" in refusal[0]

@@ -65,10 +65,10 @@ def place_directly() -> None:
 def cancel_directly() -> None:
     import streamlit as st
 
-    from app import commands, queries
+    from app import commands, order_queries
     from engine.models import MarketType
 
-    order = queries.open_orders().iloc[0]
+    order = order_queries.open_orders().iloc[0]
     reply = commands.cancel_order(MarketType.SPOT, "BTCUSDT", order["client_order_id"])
     st.text(f"{reply.ok}|{reply.code}|{reply.message}")
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from engine.binance.schemas.common import Payload, _first, _get
 from engine.binance.schemas.orders import order_from_spot_response
-from engine.models import OrderListUpdate, OrderUpdate
+from engine.models import OrderUpdate
+from engine.order_lists import OrderListUpdate
 
 _DONE = ("ALL_DONE", "REJECT")
 

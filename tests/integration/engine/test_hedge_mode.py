@@ -10,8 +10,9 @@ import pytest
 
 from engine.access.roles import Role
 from engine.account.state import AccountReader
-from engine.commands import ClosePosition, PlaceOrder, SetPositionMode
+from engine.commands import ClosePosition, PlaceOrder
 from engine.engine import Engine
+from engine.orders.commands import SetPositionMode
 from tests.helpers import Everyone, eventually, part
 from tests.integration.conftest import connect_engine, engine_settings, sim_control
 from tests.integration.engine.test_futures_orders import sim_futures_client

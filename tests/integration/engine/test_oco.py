@@ -11,8 +11,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from engine.commands import CancelOrder, PlaceOco, TripKillSwitch
+from engine.commands import CancelOrder, TripKillSwitch
 from engine.engine import Engine
+from engine.orders.commands import PlaceOco
 from engine.orders.component import Orders
 from engine.venue import Venue
 from simulator.server import SimulatorThread

@@ -29,7 +29,7 @@ def test_the_browser_gets_no_error_details():
 
 
 def test_the_favicon_is_a_file_of_the_app_not_a_font_icon():
-    tree = ast.parse((REPO_ROOT / "streamlit_app.py").read_text())
+    tree = ast.parse((REPO_ROOT / "desk_ui.py").read_text())
     calls = [
         n for n in ast.walk(tree)
         if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "set_page_config"

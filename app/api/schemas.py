@@ -1,0 +1,154 @@
+"""What the API takes and answers. Requests are the engine's own command models (without the
+actor, which is the token's user); answers carry exact decimals as strings."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from engine.commands import Command, PlaceOrder
+from engine.models import (
+    Balance,
+    MarginBalance,
+    MarketType,
+    PlainDecimals,
+    Position,
+    TradingPair,
+)
+
+SYMBOL = r"^[A-Z0-9]{5,20}$"
+
+
+def body_of(command: type[Command], name: str) -> type[BaseModel]:
+    """`command`'s fields without `actor` and `command_id`, as a request body (same types,
+    same bounds; the command's own cross-field checks run when it is built)."""
+    fields: dict[str, Any] = {
+        n: (f.annotation, f) for n, f in command.model_fields.items()
+        if n not in ("actor", "command_id")
+    }  # fmt: skip
+    return create_model(name, __config__=ConfigDict(extra="forbid"), __doc__=command.__doc__,
+                        **fields)  # fmt: skip
+
+
+OrderRequest = body_of(PlaceOrder, "OrderRequest")
+
+
+class PairSelectionRequest(BaseModel):
+    """The pairs the desk streams and trades in one market (replaces the selection)."""
+
+    model_config = ConfigDict(extra="forbid")
+    market: MarketType = MarketType.SPOT
+    symbols: list[str] = Field(max_length=200)
+
+
+class KillSwitchTrip(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class PairOut(PlainDecimals):
+    pair: TradingPair
+    selected: bool
+
+
+class Order(PlainDecimals):
+    """An order as the desk holds it (the exchange's latest word on it)."""
+
+    client_order_id: str
+    market: MarketType
+    symbol: str
+    side: str
+    order_type: str
+    time_in_force: str | None
+    quantity: Decimal | None
+    quote_quantity: Decimal | None
+    price: Decimal | None
+    stop_price: Decimal | None
+    reduce_only: bool | None
+    post_only: bool | None
+    status: str
+    exchange_order_id: str | None
+    executed_qty: Decimal | None
+    avg_price: Decimal | None
+    reason: str | None
+    actor: str | None
+    created_ms: int
+    updated_ms: int
+
+
+class FillOut(PlainDecimals):
+    market: MarketType
+    symbol: str
+    trade_id: int
+    client_order_id: str | None
+    side: str
+    price: Decimal
+    qty: Decimal
+    quote_qty: Decimal | None
+    commission: Decimal | None
+    commission_asset: str | None
+    is_maker: bool | None
+    realized_pnl: Decimal | None
+    time: int
+
+
+class OrderReply(PlainDecimals):
+    """The engine's answer to an order: `order` as stored once it went out."""
+
+    ok: bool
+    code: str | None
+    message: str
+    duplicate: bool = False
+    order: Order | None = None
+
+
+class Candle(PlainDecimals):
+    open_time: int
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    is_closed: bool
+
+
+class MarketData(PlainDecimals):
+    market: MarketType
+    symbol: str
+    last_price: float | None
+    ticker: dict[str, Any] | None
+    interval: str
+    candles: list[Candle]
+
+
+class Portfolio(PlainDecimals):
+    """One valuation of the account, with what it is made of."""
+
+    valued_ms: int | None
+    equity: Decimal | None
+    spot_value: Decimal | None
+    futures_wallet: Decimal | None
+    unrealized_pnl: Decimal | None
+    day_start_equity: Decimal | None
+    balances: list[Balance]
+    futures_balances: list[MarginBalance]
+    positions: list[Position]
+
+
+class KillSwitchState(PlainDecimals):
+    on: bool
+    reason: str | None
+    tripped_by: str | None
+    tripped_at: int | None
+    action: str | None
+    outstanding: list[str]
+    checked_at: int | None
+
+
+class CommandReply(PlainDecimals):
+    ok: bool
+    code: str | None
+    message: str
+    data: dict[str, Any] = Field(default_factory=dict)
