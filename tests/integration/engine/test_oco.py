@@ -176,6 +176,11 @@ def test_when_one_leg_executes_the_other_shows_expired(virtual_sim, tmp_path):
                 )
 
         eventually(filled_leg_has_its_fill, timeout=10, what="the fill recorded")
+        with engine.store.reader() as cur:  # every listStatus and executionReport understood
+            not_understood = cur.execute(
+                "SELECT message FROM events WHERE kind = 'user_stream_down'"
+            ).fetchall()
+        assert not_understood == []
     finally:
         engine.stop()
 
