@@ -10,12 +10,13 @@ import pytest
 
 from engine.access.roles import Role
 from engine.account.state import AccountReader
-from engine.commands import ClosePosition, PlaceOrder
+from engine.commands import ClosePosition, PlaceOrder, ResetKillSwitch
 from engine.engine import Engine
 from engine.orders.commands import SetPositionMode
 from tests.helpers import Everyone, eventually, part
 from tests.integration.conftest import connect_engine, engine_settings, sim_control
 from tests.integration.engine.test_futures_orders import sim_futures_client
+from tests.integration.engine.test_kill_switch import pull, use_action
 
 
 def futures(side: str, qty: str, **extra) -> PlaceOrder:
@@ -135,3 +136,31 @@ def test_a_switch_is_an_audited_configuration_change(connected_engine):
     assert hedge(connected_engine).ok
     ((actor, message),) = eventually(lambda: audit(connected_engine, "audit.config"))
     assert actor == "admin" and "SetPositionMode(hedge=True) done" in message
+
+
+def test_the_kill_switch_flattens_both_sides_in_hedge_mode(connected_engine, sim):
+    """Flatten closes each side with an order on that side (Binance takes no reduce-only in
+    hedge mode); while the switch is on, closing a side still passes, opening one does not."""
+    engine = connected_engine
+    assert hedge(engine).ok
+    eventually(lambda: part(engine, AccountReader).state().hedge_mode)
+    assert engine.submit(futures("BUY", "0.02", position_side="LONG")).result(10).ok
+    assert engine.submit(futures("SELL", "0.01", position_side="SHORT")).result(10).ok
+    eventually(lambda: len(sides(engine)) == 2)
+    use_action(engine, "block_only")
+    pull(engine)
+    opening = engine.submit(futures("BUY", "0.01", position_side="LONG")).result(10)
+    assert not opening.ok and opening.code == "desk.risk.kill_switch", opening
+    closing = engine.submit(futures("SELL", "0.005", position_side="LONG")).result(10)
+    assert closing.ok, closing.message
+    reset = engine.submit(ResetKillSwitch(actor="admin")).result(10)
+    assert reset.ok, reset.message
+    use_action(engine, "flatten")
+    pull(engine)
+
+    def flat_at_exchange() -> bool:
+        rows = sim_futures_client(sim).futures_position_information(symbol="BTCUSDT")
+        return not any(Decimal(r["positionAmt"]) for r in rows)
+
+    eventually(flat_at_exchange, timeout=40, interval=0.5, what="both sides closed")
+    eventually(lambda: sides(engine) == {}, timeout=15)
