@@ -141,7 +141,9 @@ RULES: Mapping[int, Rule] = {
     -4060: Rule(ConfigurationError, "Invalid position side."),
     -4061: Rule(
         ConfigurationError,
-        "The account's position mode (one-way/hedge) does not match: tradedesk needs one-way.",
+        "The order's position side does not match the account's position mode (one-way or "
+        "hedge), changed outside the desk maybe: the desk reads the mode again; check it on "
+        "Portfolio and send the order again.",
     ),
     -4062: Rule(ConfigurationError, "Reduce-only cannot be used in this position mode."),
     -4067: Rule(OrderRejected, "Cannot change the position mode while orders are open."),

@@ -277,6 +277,8 @@ class Orders:
 
     def _refused(self, command: PlaceOrder, client_id: str, exc: ExchangeError) -> Reply:
         self.recorder.set_status(client_id, OrderStatus.REJECTED, exc.reason)
+        if exc.code == -4061:  # the mode was changed elsewhere: read it for the next order
+            self._context.spawn(position_mode.read_mode(self.rest, self.recorder), "read-mode")
         code, message = exchange_refusal(exc, "the order")
         self._context.record(
             Level.WARNING, EventKind.ORDER_REJECTED, f"{command.side} {command.symbol}: {message}",

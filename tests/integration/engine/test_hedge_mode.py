@@ -164,3 +164,15 @@ def test_the_kill_switch_flattens_both_sides_in_hedge_mode(connected_engine, sim
 
     eventually(flat_at_exchange, timeout=40, interval=0.5, what="both sides closed")
     eventually(lambda: sides(engine) == {}, timeout=15)
+
+
+def test_a_mode_changed_outside_the_desk_is_named_and_read_again(connected_engine, sim):
+    engine = connected_engine
+    eventually(lambda: stored_mode(engine) == "false")
+    sim_futures_client(sim).futures_change_position_mode(dualSidePosition="true")
+    refused = engine.submit(futures("BUY", "0.01")).result(10)  # as for one-way mode
+    assert not refused.ok and refused.code == "binance.-4061", refused
+    assert "reads the mode again" in refused.message
+    eventually(lambda: part(engine, AccountReader).state().hedge_mode, what="read again")
+    placed = engine.submit(futures("BUY", "0.01", position_side="LONG")).result(10)
+    assert placed.ok, placed.message
