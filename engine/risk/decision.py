@@ -66,6 +66,7 @@ class ResolvedOrder:
     quantity: Decimal | None
     price: Decimal | None
     reducing: bool
+    position_side: str | None = None  # USD-M hedge mode: LONG or SHORT
 
     @property
     def signed(self) -> Decimal:
@@ -87,7 +88,8 @@ def resolve_order(order: OrderLike, snapshot: RiskSnapshot) -> ResolvedOrder:
         quantity = order.quote_quantity / price
     if quantity is None and order.close_position:
         quantity = abs(held)
-    return ResolvedOrder(key, order.side, quantity, price, _reduces(order, held, quantity))
+    side = str(getattr(order, "position_side", None) or "") or None
+    return ResolvedOrder(key, order.side, quantity, price, _reduces(order, held, quantity), side)
 
 
 def _reduces(order: OrderLike, held: Decimal, quantity: Decimal | None) -> bool:

@@ -42,7 +42,8 @@ class _Exposure:
 def _exposure(snapshot: RiskSnapshot, order: ResolvedOrder) -> _Exposure | str:
     """Committed exposure after the order, or the name of a symbol that has no price."""
     assert order.price is not None
-    signed = held_quantity(snapshot, order.key) + order.signed
+    signed, hedged = _held_on_side(snapshot, order)
+    signed += order.signed
     other = ZERO
     for position in snapshot.positions:
         key = (position.market, position.symbol)
@@ -64,8 +65,19 @@ def _exposure(snapshot: RiskSnapshot, order: ResolvedOrder) -> _Exposure | str:
         if notional is None:
             return open_order.symbol
         other += notional
-    symbol_after = abs(signed) * order.price
+    symbol_after = (abs(signed) + hedged) * order.price
     return _Exposure(symbol_after, other + symbol_after)
+
+
+def _held_on_side(snapshot: RiskSnapshot, order: ResolvedOrder) -> tuple[Decimal, Decimal]:
+    """(the signed position the order adds to or reduces, the other side's size). In hedge mode
+    a long and a short are both exposure (they do not net out); one-way mode has one side."""
+    if order.position_side not in ("LONG", "SHORT"):
+        return held_quantity(snapshot, order.key), ZERO
+    rows = [p.quantity for p in snapshot.positions if (p.market, p.symbol) == order.key]
+    long = order.position_side == "LONG"
+    mine = sum((q for q in rows if (q > 0) == long and q), ZERO)
+    return mine, sum((abs(q) for q in rows if (q > 0) != long and q), ZERO)
 
 
 def check_position_size(ctx: CheckContext) -> RiskDecision | None:

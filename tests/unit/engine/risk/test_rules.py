@@ -313,3 +313,18 @@ def test_limit_usage_for_the_risk_page() -> None:
         LimitUsage("leverage ETHUSDT", D(5), D(10), D(50), "x"),
     ]
     assert limit_usage(RiskConfig(), snapshot) == []
+
+
+def test_in_hedge_mode_a_long_and_a_short_are_both_exposure() -> None:
+    """Hedge mode: a long 3 ETH and a short 2 ETH are 5 ETH of exposure, not 1 net."""
+    hedged = RiskSnapshot(
+        equity=D(20000), prices=PRICES, leverage=SNAPSHOT.leverage,
+        positions=(HeldPosition(FUT, "ETHUSDT", D(3)), HeldPosition(FUT, "ETHUSDT", D(-2))),
+    )  # fmt: skip
+    risk = RiskConfig(max_notional_per_symbol=D(11000))
+    # long 3 + 0.5 more + short 2 = 5.5 ETH x 2,000 = 11,000: at the limit
+    assert check(order("ETHUSDT", Side.BUY, "0.5", position_side="LONG"), risk, hedged).allowed
+    more = check(order("ETHUSDT", Side.SELL, "1", position_side="SHORT"), risk, hedged)
+    assert (more.rule, more.figures["symbol_notional_after"]) == (RiskRule.POSITION_SIZE, D(12000))
+    # selling on LONG closes part of the long: a reducing order, which the limit lets through
+    assert check(order("ETHUSDT", Side.SELL, "1", position_side="LONG"), risk, hedged).allowed
