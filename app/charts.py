@@ -213,7 +213,9 @@ def allocation(
     for row in positions.itertuples():
         if pd.notna(row.notional) and row.notional > 0:
             margin = row.notional / (row.leverage if pd.notna(row.leverage) and row.leverage else 1)
-            labels.append(f"{row.symbol} (futures margin)")
+            side = getattr(row, "position_side", "BOTH")
+            hedged = f" {side.lower()}" if side in ("LONG", "SHORT") else ""
+            labels.append(f"{row.symbol}{hedged} (futures margin)")
             values.append(float(margin))
     fig = go.Figure(
         go.Pie(
