@@ -4,8 +4,9 @@ One simulator in its own process. First an engine in this process takes `--order
 buys through its command queue from `--clients` threads at once; then `streamlit run
 streamlit_app.py` (pages and API in one server, attached to the same simulator) takes the same
 orders over HTTP with an API token, each client on its own keep-alive session. Latency is from
-send to answer; orders per second is orders over the wall time of the whole batch. Each side sends a warm-up batch first. The token's
-rate limit is raised for the run (it is what is measured, not the limit). Prints JSON.
+send to answer; orders per second is orders over the wall time of the whole batch. Each side
+sends a warm-up batch first. The token's rate limit is raised for the run (the API is measured,
+not its limit). Prints JSON.
 
     python -m benchmarks.api [--orders 300] [--clients 4]
 """
