@@ -4,6 +4,7 @@ the open ones, and the fills since a time."""
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -20,6 +21,7 @@ from engine.models import MarketType
 
 router = APIRouter(responses=ERRORS)
 Authed = Annotated[Caller, Depends(caller)]
+ROW_WAIT_S = 1.0
 ClientId = Annotated[str, Path(pattern=CLIENT_ORDER_ID)]
 
 
@@ -41,10 +43,9 @@ async def place(who: Authed, body: OrderRequest) -> JSONResponse:  # type: ignor
         raise refuse(reply)
     duplicate = bool(reply.data.get("duplicate"))
     client_id = str(reply.data.get("client_order_id") or command.client_order_id)
-    if duplicate:  # the first order, as stored (or as the engine last knew it)
-        stored = await asyncio.to_thread(reads.order, client_id) or order_of(command, reply)
-    else:
-        stored = order_of(command, reply)
+    # Read-your-writes: answer once the order's row shows the reply's state (the engine writes
+    # order events a few ms apart), so the client's next GET sees what it was told.
+    stored = await _stored(client_id, str(reply.data.get("status", ""))) or order_of(command, reply)
     answer = OrderReply(ok=True, code=reply.code, message=reply.message, duplicate=duplicate,
                         order=stored)  # fmt: skip
     return JSONResponse(answer.model_dump(mode="json"), status_code=200 if duplicate else 201)
@@ -97,6 +98,15 @@ async def fills(
 ) -> list[FillOut]:
     """Fills from `since` on, oldest first (page with the last one's time)."""
     return await asyncio.to_thread(reads.fills, since, symbol, limit)
+
+
+async def _stored(client_id: str, status: str) -> Order | None:
+    deadline = time.monotonic() + ROW_WAIT_S
+    while True:
+        found = await asyncio.to_thread(reads.order, client_id)
+        if (found is not None and found.status == status) or time.monotonic() > deadline:
+            return found
+        await asyncio.sleep(0.005)
 
 
 def _answer(reply) -> CommandReply:  # type: ignore[no-untyped-def]
