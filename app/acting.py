@@ -1,6 +1,6 @@
 """Acting as a user: the one path from a person to the engine, with or without Streamlit.
 
-Pages reach it through app.commands (the session's user); the HTTP API (a later issue) acts
+Pages reach it through app.commands (the session's user); the HTTP API (app/api) acts
 as the user it authenticated, through the same `act`. Before anything is queued: the command
 is stamped with the acting user's name (whatever the page put there), the user's role is read
 from the user store now (not from the session) and must include the command's `required_role`,

@@ -18,7 +18,8 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from engine.assembly import build_engine
+from benchmarks.desk import desk_engine
+from engine.access.roles import Role
 from engine.commands import PlaceOrder
 from engine.engine import Engine
 from engine.monitor.commands import SaveAlertChannel, SaveAlertRule
@@ -55,7 +56,7 @@ def main() -> None:
         options = ("--balances", "USDT=10000000", "--orders-per-10s", "1000000")
         sim = start_simulator(Path(tmp) / "sim", "synthetic", 1, options)
         settings = load_settings(data_dir=Path(tmp) / "engine", monitor_tick_s=0.2)
-        engine = build_engine(settings, sim.endpoints, sim.credentials)
+        engine = desk_engine(settings, sim, {"bench": Role.ADMIN})
         engine.start()
         try:
             round_trips(engine, 20)  # warm-up

@@ -26,7 +26,8 @@ from typing import Any
 
 from binance import AsyncClient
 
-from engine.assembly import build_engine
+from benchmarks.desk import desk_engine
+from engine.access.roles import Role
 from engine.commands import CancelAllOrders, CancelOrder, Command, PlaceOrder, Reply
 from engine.engine import Engine
 from engine.settings import load_settings
@@ -143,8 +144,8 @@ def main() -> None:
             Path(tmp) / "sim", "synthetic", 1,
             ("--balances", "USDT=10000000", "--orders-per-10s", "1000000"),
         )  # fmt: skip
-        engine = build_engine(load_settings(data_dir=Path(tmp) / "engine"), sim.endpoints,
-                              sim.credentials)  # fmt: skip
+        settings = load_settings(data_dir=Path(tmp) / "engine")
+        engine = desk_engine(settings, sim, {"load": Role.TRADER})
         engine.start()
         client_class = type("Bare", (AsyncClient,), sim.endpoints.client_attributes())
         loop = asyncio.new_event_loop()

@@ -15,13 +15,13 @@ from app.api import reads
 from app.api.acting import refuse, run
 from app.api.auth import Caller, caller
 from app.api.errors import ERRORS, ApiError, field_problems, invalid
-from app.api.schemas import CommandReply, FillOut, Order, OrderReply, OrderRequest
+from app.api.schemas import CommandReply, FillOut, Order, OrderReply, OrderRequest, order_of
 from engine.commands import CLIENT_ORDER_ID, CancelAllOrders, CancelOrder, PlaceOrder
 from engine.models import MarketType
 
 router = APIRouter(responses=ERRORS)
 Authed = Annotated[Caller, Depends(caller)]
-ROW_WAIT_S = 2.0
+ROW_WAIT_S = 1.0
 ClientId = Annotated[str, Path(pattern=CLIENT_ORDER_ID)]
 
 
@@ -41,9 +41,11 @@ async def place(who: Authed, body: OrderRequest) -> JSONResponse:  # type: ignor
     reply = await run(who, command)
     if not reply.ok:
         raise refuse(reply)
-    client_id = reply.data.get("client_order_id") or command.client_order_id
-    stored = await _stored(client_id, reply.data.get("status")) if client_id else None
     duplicate = bool(reply.data.get("duplicate"))
+    client_id = str(reply.data.get("client_order_id") or command.client_order_id)
+    # Read-your-writes: answer once the order's row shows the reply's state (the engine writes
+    # order events a few ms apart), so the client's next GET sees what it was told.
+    stored = await _stored(client_id, str(reply.data.get("status", ""))) or order_of(command, reply)
     answer = OrderReply(ok=True, code=reply.code, message=reply.message, duplicate=duplicate,
                         order=stored)  # fmt: skip
     return JSONResponse(answer.model_dump(mode="json"), status_code=200 if duplicate else 201)
@@ -98,16 +100,13 @@ async def fills(
     return await asyncio.to_thread(reads.fills, since, symbol, limit)
 
 
-async def _stored(client_id: str, status: str | None) -> Order | None:
-    """The order's row as of the reply (`status`): the engine writes it in its next batch,
-    within milliseconds."""
+async def _stored(client_id: str, status: str) -> Order | None:
     deadline = time.monotonic() + ROW_WAIT_S
     while True:
         found = await asyncio.to_thread(reads.order, client_id)
-        current = found is not None and (status is None or found.status == status)
-        if current or time.monotonic() > deadline:
+        if (found is not None and found.status == status) or time.monotonic() > deadline:
             return found
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.005)
 
 
 def _answer(reply) -> CommandReply:  # type: ignore[no-untyped-def]

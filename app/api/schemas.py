@@ -8,7 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from engine.commands import Command, PlaceOrder
+from engine.clock import now_ms
+from engine.commands import Command, PlaceOrder, Reply
 from engine.models import (
     Balance,
     MarginBalance,
@@ -152,3 +153,24 @@ class CommandReply(PlainDecimals):
     code: str | None
     message: str
     data: dict[str, Any] = Field(default_factory=dict)
+
+
+def order_of(command: PlaceOrder, reply: Reply) -> Order:
+    """The order as the engine's answer describes it (its row is written in the next batch)."""
+    data, stamp = reply.data, now_ms()
+    return Order(
+        client_order_id=str(data.get("client_order_id") or command.client_order_id),
+        market=command.market, symbol=command.symbol, side=str(command.side),
+        order_type=str(command.order_type),
+        time_in_force=str(command.time_in_force) if command.time_in_force else None,
+        quantity=command.quantity, quote_quantity=command.quote_quantity, price=command.price,
+        stop_price=command.stop_price, reduce_only=command.reduce_only,
+        post_only=command.post_only, status=str(data.get("status", "PENDING_NEW")),
+        exchange_order_id=data.get("exchange_order_id"),
+        executed_qty=_decimal(data.get("executed_qty")), avg_price=_decimal(data.get("avg_price")),
+        reason=None, actor=command.actor, created_ms=stamp, updated_ms=stamp,
+    )  # fmt: skip
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value in (None, "", "None") else Decimal(str(value))

@@ -73,7 +73,7 @@ class TokenStore:
         self._clock = clock
         self._lock = threading.Lock()
         self._tokens: dict[str, ApiToken] = {}
-        self._loaded: bytes | None = None
+        self._seen: tuple[int, int, int] | None = None
 
     def create(
         self, username: str, role: Role, label: str, days: int, created_by: str
@@ -130,19 +130,26 @@ class TokenStore:
         return self._clock()
 
     def _refresh(self) -> None:
-        raw = read_private(self.path)
-        if raw == self._loaded:
+        """Read the file again when it changed on disk (another process may have written it)."""
+        try:
+            info = self.path.stat()
+        except FileNotFoundError:
+            self._tokens, self._seen = {}, None
             return
+        seen = (info.st_mtime_ns, info.st_size, info.st_ino)
+        if seen == self._seen:
+            return
+        raw = read_private(self.path)
         document = orjson.loads(raw) if raw else {"format": FORMAT, "tokens": []}
         self._tokens = {t["id"]: ApiToken(**t) for t in document.get("tokens", [])}
-        self._loaded = raw
+        self._seen = seen
 
     def _save(self) -> None:
         document = {"format": FORMAT, "tokens": [t.model_dump(mode="json") for t in
                                                  self._tokens.values()]}  # fmt: skip
-        raw = orjson.dumps(document, option=orjson.OPT_INDENT_2)
-        write_private(self.path, raw)
-        self._loaded = raw
+        write_private(self.path, orjson.dumps(document, option=orjson.OPT_INDENT_2))
+        info = self.path.stat()
+        self._seen = (info.st_mtime_ns, info.st_size, info.st_ino)
 
 
 def effective_role(token: ApiToken, user_role: Role | None) -> Role | None:

@@ -30,8 +30,10 @@ class ClientIds:
         client_id = command.client_order_id
         assert client_id is not None
         if client_id in self.reserved or client_id in self._used:
-            known = self._used.get(client_id, "PENDING")
-            return _duplicate(command, client_id, _status(store, client_id) or known)
+            stored = _status(store, client_id)  # the row may lag the answer by a few ms
+            known = self._used.get(client_id, "PENDING_NEW")
+            fresher = stored is None or (stored == "PENDING_NEW" and known != "PENDING")
+            return _duplicate(command, client_id, known if fresher else stored)
         status = _status(store, client_id)
         if status is not None:
             return _duplicate(command, client_id, status)

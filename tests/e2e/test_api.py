@@ -170,6 +170,27 @@ def test_a_token_over_its_rate_waits(desk: ApiDesk):
     assert desk.call("GET", "/kill-switch", token="admin").status_code == 200  # per token
 
 
+def test_cancel_all_then_the_kill_switch_stops_the_bot(desk: ApiDesk):
+    last = desk.call("GET", "/market-data/BTCUSDT").json()["last_price"]
+    for n in (1, 2):
+        body = {"market": "spot", "symbol": "BTCUSDT", "side": "BUY", "order_type": "LIMIT",
+                "quantity": "0.001", "price": f"{last * (0.6 + n / 100):.2f}",
+                "time_in_force": "GTC", "client_order_id": f"bot-all-{n}"}  # fmt: skip
+        assert desk.call("POST", "/orders", token="trader", json=body).status_code == 201
+    gone = desk.call("DELETE", "/orders", token="trader",
+                     params={"market": "spot", "symbol": "BTCUSDT"})  # fmt: skip
+    assert gone.status_code == 200, gone.text
+    assert not desk.exchange().get_open_orders(symbol="BTCUSDT")  # the exchange agrees
+
+    tripped = desk.call("POST", "/kill-switch/trip", token="trader", json={"reason": "bot test"})
+    assert tripped.status_code == 200, tripped.text
+    state = desk.call("GET", "/kill-switch").json()
+    assert state["on"] and state["reason"] == "bot test" and state["tripped_by"] == "ada"
+    refused = desk.call("POST", "/orders", token="trader", json=market_buy("bot-after-ks"))
+    assert refused.status_code in (400, 409) and "kill switch" in refused.json()["message"]
+    assert desk.call("GET", "/orders/bot-after-ks").status_code == 404  # nothing was sent
+
+
 def test_calls_are_audited_and_no_token_is_written_anywhere(desk: ApiDesk):
     """Last in this module: it stops the server to read its database."""
     assert desk.server.stop() == 0
