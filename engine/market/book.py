@@ -1,12 +1,13 @@
 """One local order book, kept by Binance's documented procedure. Pure: no I/O, no clock reads.
 
-1. While syncing, buffer every diff frame; the owner fetches a REST snapshot once the first
-   frame is buffered (`wants_snapshot`).
+1. While syncing, buffer every diff frame; the owner fetches a REST snapshot (`wants_snapshot`)
+   as soon as the stream is connected, so a quiet book (no frame for a while) still syncs.
 2. A snapshot older than the first buffered frame (`lastUpdateId + 1 < U`) is not usable: ask
    for another. Otherwise frames with `u <= lastUpdateId` are dropped, the book becomes the
    snapshot and the rest of the buffer is applied.
-3. The first frame applied after a snapshot must straddle it (`U <= lastUpdateId + 1 <= u`);
-   after that each frame must continue the last: spot `U == last u + 1`, USD-M `pu == last u`.
+3. The first frame applied after a snapshot (the buffer may be empty) must straddle it
+   (`U <= lastUpdateId + 1 <= u`); after that each frame must continue the last: spot
+   `U == last u + 1`, USD-M `pu == last u`.
 4. Anything else is a gap: the book is dropped, `resyncs` and `gaps` count it, and it syncs
    again from a new snapshot. A reconnect (`restart`) resyncs the same way; a lost connection
    (`mark_stale`) keeps the levels but says the book is not to be trusted.
@@ -54,7 +55,7 @@ class LocalBook:
         self.reason = "waiting for the first update"
         self.counters = BookCounters()
         self.buffer: list[DepthUpdate] = []
-        self.wants_snapshot = False
+        self.wants_snapshot = True  # asked for at once: a quiet book may send no frame for long
         self.epoch = 0  # changes on every restart: a snapshot asked for before is stale
         self.last_event_ms: int | None = None
         self._first_after_snapshot = False
@@ -131,7 +132,7 @@ class LocalBook:
         if self.counters.snapshots:
             self.counters.resyncs += 1
         self.bids, self.asks, self.buffer = {}, {}, []
-        self.last_id, self.wants_snapshot, self._first_after_snapshot = -1, False, False
+        self.last_id, self.wants_snapshot, self._first_after_snapshot = -1, True, False
         self.state, self.reason = BookState.SYNCING, reason
         self.epoch += 1
 

@@ -90,7 +90,9 @@ class BookStream:
                 break
             self.reconnects += 1
             self.last_reason = reason
-            healthy = self.frames > frames and time.monotonic() - started > 5
+            # A connection that delivered frames or stayed up a while was healthy: the next
+            # attempt comes soon. Refusals and instant closes back off exponentially.
+            healthy = self.frames > frames or time.monotonic() - started > 5
             failures = 1 if healthy else failures + 1
             delay = backoff_delay(
                 failures, self.config.backoff_initial_s, self.config.backoff_max_s

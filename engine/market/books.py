@@ -98,9 +98,11 @@ class OrderBooks:
     def _follow_selection(self) -> None:
         for stream in self.streams:
             symbols = self.pairs.selected(stream.market)
-            if stream.kind == "depth":
-                self.markets[stream.market].set_symbols(symbols)
             stream.set_symbols(symbols)
+            if stream.kind == "depth":
+                books = self.markets[stream.market]
+                books.ask_for_snapshots()  # a book added now is asked for on the next round,
+                books.set_symbols(symbols)  # once its stream is subscribed
 
     async def _selection_loop(self) -> None:
         while True:

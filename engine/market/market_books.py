@@ -24,6 +24,7 @@ class MarketBooks:
         self.last_change: dict[str, float] = {}  # monotonic: last frame or snapshot applied
         self._want_snapshot = want_snapshot
         self._by_previous_id = market is MarketType.FUTURES
+        self.connected = False  # the depth stream: a snapshot is only asked for while it is
 
     def set_symbols(self, symbols: Sequence[str]) -> None:
         for gone in set(self.books) - set(symbols):
@@ -49,12 +50,23 @@ class MarketBooks:
         if book.wants_snapshot:
             self._want_snapshot(self.market, book)
 
+    def ask_for_snapshots(self) -> None:
+        """Ask for the snapshot of every book waiting for one (while the stream is up)."""
+        if not self.connected:
+            return
+        for book in self.books.values():
+            if book.wants_snapshot:
+                self._want_snapshot(self.market, book)
+
     def on_connected(self, stream: BookStream) -> None:
         """A new connection: frames were missed since the last one, so every book resyncs."""
+        self.connected = True
         for book in self.books.values():
             book.restart("reconnected: syncing from a new snapshot")
+        self.ask_for_snapshots()
 
     def on_lost(self, stream: BookStream, reason: str) -> None:
+        self.connected = False
         for book in self.books.values():
             book.mark_stale(reason)
 
