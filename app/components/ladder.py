@@ -14,10 +14,12 @@ from app.formats import amount, browser_timezone, local_time, places_of
 from app.ladder_view import build_ladder
 from app.order_preview import FillEstimate, estimate_market_fill, to_decimal
 from app.text import plain
+from engine.clock import now_ms
 from engine.models import MarketType, Side
 
 DEPTH = 12  # levels per side shown
 REFRESH_S = 1.0  # the engine stores the levels twice a second
+STATE_STALE_S = 5.0  # a book state not rewritten for this long: the engine no longer keeps it
 
 
 def order_book_panel(market: MarketType, symbol: str, can_trade: bool) -> None:
@@ -43,7 +45,13 @@ def ladder(market: MarketType, symbol: str, can_trade: bool) -> None:
     if not state or levels.empty:
         st.info(f"No book of {plain(symbol)} yet: it syncs from a snapshot in a moment.")
         return
-    if state["state"] != "live":
+    silent_s = (now_ms() - int(state["time"])) / 1000
+    if silent_s > STATE_STALE_S:
+        st.warning(
+            f"The engine has not updated this book for {silent_s:.0f} s (the pair is not "
+            "selected, or the engine is busy): its levels may not be current."
+        )
+    elif state["state"] != "live":
         why = f": {plain(state['reason'])}" if state.get("reason") else ""
         st.warning(f"The book is {plain(state['state'])}{why}. Its levels may not be current.")
     pair = queries.trading_pair(market, symbol)

@@ -158,10 +158,12 @@ class BookStream:
         waiters = [asyncio.ensure_future(self._changed.wait())]
         if reader is not None:
             waiters.append(reader)
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout):
-                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-        waiters[0].cancel()
+        try:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiters[0].cancel()
         self._changed.clear()
 
     def status(self) -> dict[str, Any]:
