@@ -113,7 +113,7 @@ def page_render(runs: int) -> dict[str, object]:
         os.environ.setdefault("TRADEDESK_ADMIN_PASSWORD", BENCH_PASSWORD)
         os.chdir(REPO)
         st.cache_resource.clear()
-        at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=120)
+        at = AppTest.from_file(str(REPO / "desk_ui.py"), default_timeout=120)
         at.run()
         at.text_input[0].input(os.environ["TRADEDESK_ADMIN_USER"])
         at.text_input[1].input(os.environ["TRADEDESK_ADMIN_PASSWORD"])
