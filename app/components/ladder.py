@@ -126,7 +126,7 @@ def describe(estimate: FillEstimate, step_places: int, tick_places: int) -> str:
 
 @st.fragment(run_every=REFRESH_S)
 def tape(market: MarketType, symbol: str) -> None:
-    st.subheader("Trades")
+    st.subheader("Tape")
     trades = book_queries.recent_trades(market, symbol, 20)
     if trades.empty:
         st.caption("No trade seen yet.")

@@ -110,7 +110,7 @@ def test_the_trade_page_shows_the_live_ladder_and_a_clicked_level_fills_the_pric
     ladder = page.get_by_test_id("stDataFrame").filter(has_text="Cumulative")
     expect(ladder).to_be_visible(timeout=30_000)
     expect(page.get_by_text(re.compile(r"^Spread .* bps\)"))).to_be_visible(timeout=30_000)
-    expect(page.get_by_role("heading", name="Trades")).to_be_visible()
+    expect(page.get_by_role("heading", name="Tape", exact=True)).to_be_visible()
     ladder.scroll_into_view_if_needed()
     screenshot(page, "trade-ladder")
     # The grid draws on a canvas: click the price cell of the third row (header row is 35 px).
