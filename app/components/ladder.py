@@ -15,6 +15,7 @@ from app.ladder_view import build_ladder
 from app.order_preview import FillEstimate, estimate_market_fill, to_decimal
 from app.text import plain
 from engine.clock import now_ms
+from engine.market.book import Level
 from engine.models import MarketType, Side
 
 DEPTH = 12  # levels per side shown
@@ -95,7 +96,12 @@ def _pick(key: str, prices: tuple[str, ...], price_key: str) -> None:
 
 
 def _fill_estimate(
-    market: MarketType, symbol: str, bids: list, asks: list, step_places: int, tick_places: int
+    market: MarketType,
+    symbol: str,
+    bids: list[Level],
+    asks: list[Level],
+    step_places: int,
+    tick_places: int,
 ) -> None:
     """What a market order of the ticket's size and side would fill at on this book."""
     k = _ticket_key(market, symbol)

@@ -150,11 +150,6 @@ class LocalBook:
         asks = sorted(self.asks.items())[:levels]
         return bids, asks
 
-    def best(self) -> tuple[Level | None, Level | None]:
-        bid = max(self.bids.items(), default=None)
-        ask = min(self.asks.items(), default=None)
-        return bid, ask
-
 
 def _merge(side: dict[Decimal, Decimal], changes: tuple[Level, ...]) -> None:
     for price, qty in changes:
