@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from pydantic import ValidationError
 
 from engine.commands import PlaceOrder
+from engine.market.book import Level, walk
 from engine.models import (
     MarginType,
     MarketType,
@@ -193,3 +194,40 @@ def _notional(ticket: Ticket, reference: Decimal | None) -> Decimal | None:
 
 def _plain(value: Decimal) -> str:
     return format(value.normalize(), "f")
+
+
+# --- the book: what a market order of the ticket's size is expected to fill at -----------------
+
+
+@dataclass(frozen=True)
+class FillEstimate:
+    """A market order walked through the stored book (best levels first)."""
+
+    side: Side
+    quantity: Decimal
+    filled: Decimal  # less than `quantity` when the stored levels run out
+    average_price: Decimal | None
+    worst_price: Decimal | None
+    mid: Decimal
+    slippage_bps: Decimal | None  # against the mid, positive when it costs the taker
+
+    @property
+    def complete(self) -> bool:
+        return self.filled >= self.quantity
+
+
+def estimate_market_fill(
+    side: Side, quantity: Decimal, bids: list[Level], asks: list[Level]
+) -> FillEstimate | None:
+    """Walk the asks (a buy) or the bids (a sell); None without both sides of the book."""
+    if not bids or not asks or quantity <= 0:
+        return None
+    mid = (bids[0][0] + asks[0][0]) / 2
+    result = walk(asks if side is Side.BUY else bids, quantity)
+    slippage = None
+    if result.average_price is not None:
+        cost = result.average_price - mid if side is Side.BUY else mid - result.average_price
+        slippage = cost / mid * 10_000
+    return FillEstimate(
+        side, quantity, result.filled, result.average_price, result.worst_price, mid, slippage
+    )

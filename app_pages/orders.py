@@ -1,9 +1,10 @@
-"""Trade: chart, order ticket, open orders, order and fill history."""
+"""Trade: chart, order book and tape, order ticket, open orders, order and fill history."""
 
 import streamlit as st
 
 from app import auth, chart_overlays, charts, order_queries, queries, strategy_queries
 from app.components.feedback import last_reply
+from app.components.ladder import order_book_panel
 from app.components.notify import toast_news
 from app.components.order_tables import cancel_all_control, history_table, open_orders_table
 from app.components.order_ticket import order_ticket
@@ -69,6 +70,7 @@ def live_chart() -> None:
 
 with chart_col:
     live_chart()
+    order_book_panel(market, symbol, TRADES)
 with ticket_col:
     if TRADES:
         order_ticket(market, symbol)

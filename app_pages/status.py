@@ -8,6 +8,7 @@ from app.components.health_charts import health_charts
 from app.components.incidents import open_incidents
 from app.components.notify import toast_news
 from app.components.status import (
+    book_table,
     connection_metrics,
     engine_metrics,
     human_bytes,
@@ -46,6 +47,9 @@ def live_status() -> None:
     with rest:
         st.subheader("REST")
         rest_table(reply.data)
+
+    st.subheader("Books")
+    book_table(reply.data)
 
     left, right = st.columns([1, 2])
     with left:

@@ -175,7 +175,7 @@ def time_pages(data_dir: Path, runs: int) -> dict[str, dict[str, float]]:
     os.environ.setdefault("TRADEDESK_ADMIN_PASSWORD", BENCH_PASSWORD)
     os.chdir(REPO)
     st.cache_resource.clear()
-    at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=120)
+    at = AppTest.from_file(str(REPO / "desk_ui.py"), default_timeout=120)
     at.run()  # the login page (the first admin comes from the environment)
     at.text_input[0].input(os.environ["TRADEDESK_ADMIN_USER"])
     at.text_input[1].input(os.environ["TRADEDESK_ADMIN_PASSWORD"])

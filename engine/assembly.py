@@ -6,6 +6,7 @@ start in this order and stop in reverse:
     venue          the REST adapter, the symbol catalogue, weight limits
     account-state  the cached reading of balances, positions and open orders
     market-data    streams, backfill, pair selection, live prices
+    books          local order books of the selected pairs (depth, snapshots, the tape)
     portfolio      P&L from fills and funding, valuation, equity history
     risk           risk and trading configuration, the pre-trade rules
     orders         checks, write-ahead, send once, resolve, cancel (fills -> portfolio)
@@ -48,6 +49,7 @@ from engine.credentials import (
 from engine.engine import Engine
 from engine.guard import KillSwitchGuard
 from engine.keyring import Keyring
+from engine.market.books import OrderBooks
 from engine.market.component import MarketData
 from engine.market.prices import LivePrices
 from engine.models import Environment
@@ -129,7 +131,7 @@ def build_engine(
     strategies = StrategyHost(venue, market)
     recorder.subscribe(strategies.on_fills)
     components: list[Component] = [
-        venue, account, market, portfolio, risk, orders, guard, sync,
+        venue, account, market, OrderBooks(venue, market), portfolio, risk, orders, guard, sync,
         PreferencesComponent(venue), monitor, keys, strategies,
     ]  # fmt: skip
     if replay is None:

@@ -143,3 +143,22 @@ def rest_table(status: dict[str, Any]) -> None:
         st.caption(f"Errors by code: {plain(listed)}")
     else:
         st.caption("No REST errors since start.")
+
+
+def book_table(status: dict[str, Any]) -> None:
+    """Each local order book: whether it can be trusted, its last update's age, resyncs."""
+    rows = (status.get("books") or {}).get("books") or []
+    columns = ["market", "symbol", "state", "reason", "last_update_age_s", "resyncs", "gaps",
+               "updates", "levels"]  # fmt: skip
+    frame = pd.DataFrame(rows, columns=columns)
+    untrusted = int((frame["state"] != "live").sum()) if not frame.empty else 0
+    st.caption(f"{len(frame)} books, {untrusted} not live" if len(frame) else "No book is kept.")
+    st.dataframe(
+        frame.fillna({"reason": ""}), hide_index=True, width="stretch",
+        column_config={
+            "market": "Market", "symbol": "Symbol", "state": "State", "reason": "Why",
+            "last_update_age_s": st.column_config.NumberColumn(
+                "Last update (s ago)", format="%.1f"),
+            "resyncs": "Resyncs", "gaps": "Gaps", "updates": "Updates", "levels": "Levels",
+        },
+    )  # fmt: skip

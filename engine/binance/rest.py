@@ -16,6 +16,7 @@ from typing import Any
 
 from engine.access.key_permissions import ApiRestrictions, KeyPermissions
 from engine.binance.client import ExchangeClient, RequestMetrics
+from engine.binance.depth import MAX_SNAPSHOT_LIMIT, DepthSnapshot, depth_snapshot_from_rest
 from engine.binance.errors import ExchangeError, NothingToChange
 from engine.binance.limits import RequestGate
 from engine.binance.params import OcoRequest, futures_order_params, oco_params, spot_order_params
@@ -148,6 +149,17 @@ class BinanceRest:
         else:
             raw = await self._client.read(lambda c: c.get_klines(**params))
         return kline_rows_from_rest(market.value, symbol, interval, raw)
+
+    async def depth(self, market: MarketType, symbol: str, limit: int) -> DepthSnapshot:
+        """The order book's snapshot (the local book's starting point), up to `limit` levels."""
+        limit = min(limit, MAX_SNAPSHOT_LIMIT[market])
+        if market is MarketType.FUTURES:
+            raw = await self._client.read(
+                lambda c: c.futures_order_book(symbol=symbol, limit=limit)
+            )
+        else:
+            raw = await self._client.read(lambda c: c.get_order_book(symbol=symbol, limit=limit))
+        return depth_snapshot_from_rest(raw)
 
     async def spot_prices(self) -> dict[str, Decimal]:
         """The last price of every spot symbol."""

@@ -202,6 +202,34 @@ MIGRATIONS += (
 MIGRATIONS += (
     Migration(
         9,
+        "order books: top-of-book samples per second, the latest levels, book state, the tape",
+        (
+            """CREATE TABLE book_top (
+                market VARCHAR NOT NULL, symbol VARCHAR NOT NULL, time BIGINT NOT NULL,
+                bid DOUBLE, bid_qty DOUBLE, ask DOUBLE, ask_qty DOUBLE, mid DOUBLE,
+                spread DOUBLE, spread_bps DOUBLE, bid_depth_10bps DOUBLE, ask_depth_10bps DOUBLE,
+                bid_depth_50bps DOUBLE, ask_depth_50bps DOUBLE, bid_depth_100bps DOUBLE,
+                ask_depth_100bps DOUBLE, update_id BIGINT, PRIMARY KEY (market, symbol, time))""",
+            """CREATE TABLE book_levels (
+                market VARCHAR NOT NULL, symbol VARCHAR NOT NULL, side VARCHAR NOT NULL,
+                level INTEGER NOT NULL, price DECIMAL(38, 18) NOT NULL,
+                qty DECIMAL(38, 18) NOT NULL, time BIGINT NOT NULL, update_id BIGINT,
+                PRIMARY KEY (market, symbol, side, level))""",
+            """CREATE TABLE book_state (
+                market VARCHAR NOT NULL, symbol VARCHAR NOT NULL, state VARCHAR NOT NULL,
+                reason VARCHAR, update_id BIGINT, last_event_ms BIGINT, resyncs BIGINT,
+                gaps BIGINT, time BIGINT NOT NULL, PRIMARY KEY (market, symbol))""",
+            """CREATE TABLE tape (
+                market VARCHAR NOT NULL, symbol VARCHAR NOT NULL, trade_id BIGINT NOT NULL,
+                price DECIMAL(38, 18) NOT NULL, qty DECIMAL(38, 18) NOT NULL,
+                buyer_is_maker BOOLEAN NOT NULL, time BIGINT NOT NULL,
+                PRIMARY KEY (market, symbol, trade_id))""",
+        ),
+    ),
+)
+MIGRATIONS += (
+    Migration(
+        10,
         "order lists (an OCO's legs share a list id), hedge mode: positions per side and the "
         "account's position mode",
         (
@@ -231,6 +259,7 @@ TABLES = (
     "events", "config_versions", "symbol_settings", "funding", "symbols", "valuation",
     "risk_usage", "metrics", "alert_rules", "alert_channels", "incidents", "alert_deliveries",
     "strategies", "strategy_status", "strategy_signals", "strategy_runs", "run_fills", "run_equity",
+    "book_top", "book_levels", "book_state", "tape",
     "account_settings",
 )  # fmt: skip
 

@@ -103,3 +103,33 @@ POSITIONS = TableSpec(
     ("symbol", "position_side"),
     (_S, _S, _D, _D, _D, _D, _I, _S, _D, _D, _D, _I),
 )  # fmt: skip
+
+# --- order books (issue 15): samples a user queries later, not every update ---------------------
+BOOK_TOP = TableSpec(
+    "book_top",
+    ("market", "symbol", "time", "bid", "bid_qty", "ask", "ask_qty", "mid", "spread",
+     "spread_bps", "bid_depth_10bps", "ask_depth_10bps", "bid_depth_50bps", "ask_depth_50bps",
+     "bid_depth_100bps", "ask_depth_100bps", "update_id"),
+    ("market", "symbol", "time"),
+    (_S, _S, _I, _F, _F, _F, _F, _F, _F, _F, _F, _F, _F, _F, _F, _F, _I),
+)  # fmt: skip
+BOOK_LEVELS = TableSpec(
+    "book_levels",
+    ("market", "symbol", "side", "level", "price", "qty", "time", "update_id"),
+    ("market", "symbol", "side", "level"),
+    (_S, _S, _S, _I, _D, _D, _I, _I),
+)
+BOOK_STATE = TableSpec(
+    "book_state",
+    ("market", "symbol", "state", "reason", "update_id", "last_event_ms", "resyncs", "gaps",
+     "time"),
+    ("market", "symbol"),
+    (_S, _S, _S, _S, _I, _I, _I, _I, _I),
+)  # fmt: skip
+TAPE = TableSpec(
+    "tape",
+    ("market", "symbol", "trade_id", "price", "qty", "buyer_is_maker", "time"),
+    ("market", "symbol", "trade_id"),
+    (_S, _S, _I, _D, _D, _B, _I),
+)
+BOOK_SPECS = (BOOK_TOP, BOOK_LEVELS, BOOK_STATE, TAPE)

@@ -12,7 +12,7 @@ import duckdb
 import pyarrow as pa
 
 from engine.store.database import Store
-from engine.store.tables import KLINES, MARK_PRICES, TICKERS, TableSpec
+from engine.store.tables import BOOK_SPECS, KLINES, MARK_PRICES, TICKERS, TableSpec
 
 
 class UpsertBuffer:
@@ -61,7 +61,11 @@ class BatchWriter:
     `pending()` tells the monitor how far behind the writer is.
     """
 
-    def __init__(self, store: Store, specs: Sequence[TableSpec] = (KLINES, TICKERS, MARK_PRICES)):
+    def __init__(
+        self,
+        store: Store,
+        specs: Sequence[TableSpec] = (KLINES, TICKERS, MARK_PRICES, *BOOK_SPECS),
+    ):
         self._store = store
         self._buffers = {spec.name: UpsertBuffer(spec) for spec in specs}
         self.rows_written = 0

@@ -98,3 +98,24 @@ def test_every_page_renders_and_is_screenshotted(streamlit_server, browser_page)
     assert hosts == {"127.0.0.1"}, hosts
     icon = page.locator("link[rel~='icon']").first.get_attribute("href") or ""
     assert urlparse(icon).hostname in (None, "127.0.0.1") and icon.endswith(".png"), icon
+
+
+def test_the_trade_page_shows_the_live_ladder_and_a_clicked_level_fills_the_price(
+    streamlit_server, browser_page
+):
+    page = browser_page
+    page.goto(streamlit_server.url)
+    log_in(page)
+    expect(page.get_by_role("heading", name="Order book")).to_be_visible()
+    ladder = page.get_by_test_id("stDataFrame").filter(has_text="Cumulative")
+    expect(ladder).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(re.compile(r"^Spread .* bps\)"))).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("heading", name="Tape", exact=True)).to_be_visible()
+    ladder.scroll_into_view_if_needed()
+    screenshot(page, "trade-ladder")
+    # The grid draws on a canvas: click the price cell of the third row (header row is 35 px).
+    box = ladder.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + 35 * 2.5)
+    price_box = page.get_by_label("Price (USDT)", exact=True)
+    expect(price_box).to_have_value(re.compile(r"^\d+(\.\d+)?$"), timeout=15_000)
