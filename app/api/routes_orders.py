@@ -15,9 +15,18 @@ from app.api import reads
 from app.api.acting import refuse, run
 from app.api.auth import Caller, caller
 from app.api.errors import ERRORS, ApiError, field_problems, invalid
-from app.api.schemas import CommandReply, FillOut, Order, OrderReply, OrderRequest, order_of
+from app.api.schemas import (
+    CommandReply,
+    FillOut,
+    OcoRequest,
+    Order,
+    OrderReply,
+    OrderRequest,
+    order_of,
+)
 from engine.commands import CLIENT_ORDER_ID, CancelAllOrders, CancelOrder, PlaceOrder
 from engine.models import MarketType
+from engine.orders.commands import PlaceOco
 
 router = APIRouter(responses=ERRORS)
 Authed = Annotated[Caller, Depends(caller)]
@@ -49,6 +58,17 @@ async def place(who: Authed, body: OrderRequest) -> JSONResponse:  # type: ignor
     answer = OrderReply(ok=True, code=reply.code, message=reply.message, duplicate=duplicate,
                         order=stored)  # fmt: skip
     return JSONResponse(answer.model_dump(mode="json"), status_code=200 if duplicate else 201)
+
+
+@router.post("/orders/oco", response_model=CommandReply, status_code=201, summary="Place an OCO")
+async def place_oco(who: Authed, body: OcoRequest) -> CommandReply | JSONResponse:  # type: ignore[valid-type]
+    """A spot OCO: a take-profit limit and a stop-loss as one list (when one leg executes the
+    exchange expires the other). `data` names the list and both legs' client order ids."""
+    try:
+        command = PlaceOco(actor=who.principal.username, **body.model_dump(exclude_unset=True))  # type: ignore[attr-defined]
+    except ValidationError as exc:
+        return invalid(field_problems(list(exc.errors())))
+    return _answer(await run(who, command))
 
 
 @router.get("/orders", response_model=list[Order], summary="Open orders")

@@ -18,6 +18,7 @@ from engine.models import (
     Position,
     TradingPair,
 )
+from engine.orders.commands import PlaceOco
 
 SYMBOL = r"^[A-Z0-9]{5,20}$"
 
@@ -34,6 +35,7 @@ def body_of(command: type[Command], name: str) -> type[BaseModel]:
 
 
 OrderRequest = body_of(PlaceOrder, "OrderRequest")
+OcoRequest = body_of(PlaceOco, "OcoRequest")
 
 
 class PairSelectionRequest(BaseModel):

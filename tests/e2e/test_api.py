@@ -170,6 +170,26 @@ def test_a_token_over_its_rate_waits(desk: ApiDesk):
     assert desk.call("GET", "/kill-switch", token="admin").status_code == 200  # per token
 
 
+def test_an_oco_through_the_api_rests_both_legs_and_one_cancel_ends_both(desk: ApiDesk):
+    last = desk.call("GET", "/market-data/BTCUSDT").json()["last_price"]
+    body = {"symbol": "BTCUSDT", "side": "SELL", "quantity": "0.01",
+            "take_profit_price": f"{last * 1.3:.2f}",
+            "stop_price": f"{last * 0.7:.2f}"}  # fmt: skip
+    wrong = desk.call("POST", "/orders/oco", token="trader",
+                      json={**body, "take_profit_price": f"{last * 0.5:.2f}"})  # fmt: skip
+    assert wrong.status_code == 422
+    placed = desk.call("POST", "/orders/oco", token="trader", json=body)
+    assert placed.status_code == 201, placed.text
+    list_id = int(placed.json()["data"]["order_list_id"])
+    at_exchange = desk.exchange().get_open_orders(symbol="BTCUSDT")
+    legs = [o for o in at_exchange if o["orderListId"] == list_id]
+    assert len(legs) == 2, (placed.json(), at_exchange)
+    cancel = desk.call("DELETE", f"/orders/{legs[0]['clientOrderId']}", token="trader")
+    assert cancel.status_code == 200, cancel.text
+    left = desk.exchange().get_open_orders(symbol="BTCUSDT")
+    assert not [o for o in left if o["orderListId"] == list_id]
+
+
 def test_cancel_all_then_the_kill_switch_stops_the_bot(desk: ApiDesk):
     last = desk.call("GET", "/market-data/BTCUSDT").json()["last_price"]
     for n in (1, 2):
