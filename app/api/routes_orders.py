@@ -68,7 +68,10 @@ async def place_oco(who: Authed, body: OcoRequest) -> CommandReply | JSONRespons
         command = PlaceOco(actor=who.principal.username, **body.model_dump(exclude_unset=True))  # type: ignore[attr-defined]
     except ValidationError as exc:
         return invalid(field_problems(list(exc.errors())))
-    return _answer(await run(who, command))
+    answer = _answer(await run(who, command))
+    for leg in answer.data.get("client_order_ids", []):  # read-your-writes, as for an order
+        await _stored(str(leg), str(answer.data.get("status", "")))
+    return answer
 
 
 @router.get("/orders", response_model=list[Order], summary="Open orders")

@@ -65,7 +65,9 @@ def held(c: Client) -> dict[str, list]:
 
 
 def fault(sim: SimulatorThread, method: str, body: dict | None = None) -> None:
-    requests.request(method, f"{sim.urls.base_url}/_sim/faults", json=body, timeout=5)
+    answer = requests.request(method, f"{sim.urls.base_url}/_sim/faults", json=body, timeout=5,
+                              headers={"X-SIM-TOKEN": sim.control_token})  # fmt: skip
+    answer.raise_for_status()  # a fault that was not armed would make the test prove nothing
 
 
 def rest_at_the_exchange(c: Client) -> None:

@@ -235,8 +235,12 @@ def test_a_silent_stream_is_detected_as_stale_and_reconnected(vsim, tmp_path, no
         assert any(s["stale"] for s in market_data.stream_status())
         eventually(lambda: settled(market_data), timeout=10)
         frames = spot(market_data).counters.frames
-        advance(vsim, 5_000)
-        eventually(lambda: spot(market_data).counters.frames > frames, timeout=10)
+
+        def moved_and_heard() -> bool:  # the market keeps moving until the new connection hears it
+            advance(vsim, 1_000)
+            return spot(market_data).counters.frames > frames
+
+        eventually(moved_and_heard, timeout=10)
         status = {(s["market"], s["stream"]): s for s in market_data.stream_status()}
         assert status[("spot", "btcusdt@kline_1m")]["reconnects"] >= 1
     finally:
