@@ -1,7 +1,7 @@
 """Orders through the HTTP API against the same orders through the command queue, in one run.
 
-One simulator in its own process. First an engine in this process takes `--orders` resting LIMIT
-buys through its command queue from `--clients` threads at once; then `streamlit run
+One simulator in its own process. First an engine in this process takes `--orders` small MARKET
+orders through its command queue from `--clients` threads at once; then `streamlit run
 streamlit_app.py` (pages and API in one server, attached to the same simulator) takes the same
 orders over HTTP with an API token, each client on its own keep-alive session. Latency is from
 send to answer; orders per second is orders over the wall time of the whole batch. Each side
@@ -44,8 +44,11 @@ SYMBOL = "BTCUSDT"
 
 
 def order_body(n: int, price: Decimal) -> dict[str, Any]:
-    return {"market": "spot", "symbol": SYMBOL, "side": "BUY", "order_type": "LIMIT",
-            "quantity": "0.001", "price": str(price - n % 100), "time_in_force": "GTC"}  # fmt: skip
+    """A small market order, alternately buying and selling (no order is left resting: Binance
+    holds at most 200 open orders per symbol)."""
+    side = "BUY" if n % 2 == 0 else "SELL"
+    return {"market": "spot", "symbol": SYMBOL, "side": side, "order_type": "MARKET",
+            "quantity": "0.001"}  # fmt: skip
 
 
 WARM_UP = 30
@@ -156,7 +159,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     a = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        options = ("--balances", "USDT=100000000", "--orders-per-10s", "1000000")
+        options = ("--balances", "USDT=100000000,BTC=1000", "--orders-per-10s", "1000000")
         sim = start_simulator(Path(tmp) / "sim", "synthetic", 1, options)
         try:
             ticker = requests.get(f"{sim.endpoints.spot_rest_root}/api/v3/ticker/price",

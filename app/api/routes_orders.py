@@ -52,11 +52,12 @@ async def place(who: Authed, body: OrderRequest) -> JSONResponse:  # type: ignor
         raise refuse(reply)
     duplicate = bool(reply.data.get("duplicate"))
     client_id = str(reply.data.get("client_order_id") or command.client_order_id)
-    # Read-your-writes: answer once the order's row shows the reply's state (the engine writes
-    # order events a few ms apart), so the client's next GET sees what it was told.
-    stored = await _stored(client_id, str(reply.data.get("status", ""))) or order_of(command, reply)
+    # The engine's answer, at once; its row follows within moments (GET waits for it).
+    answer_order = order_of(command, reply)
+    if duplicate and (stored := await asyncio.to_thread(reads.order, client_id)) is not None:
+        answer_order = stored.model_copy(update={"status": answer_order.status})  # the newer
     answer = OrderReply(ok=True, code=reply.code, message=reply.message, duplicate=duplicate,
-                        order=stored)  # fmt: skip
+                        order=answer_order)  # fmt: skip
     return JSONResponse(answer.model_dump(mode="json"), status_code=200 if duplicate else 201)
 
 
@@ -68,10 +69,7 @@ async def place_oco(who: Authed, body: OcoRequest) -> CommandReply | JSONRespons
         command = PlaceOco(actor=who.principal.username, **body.model_dump(exclude_unset=True))  # type: ignore[attr-defined]
     except ValidationError as exc:
         return invalid(field_problems(list(exc.errors())))
-    answer = _answer(await run(who, command))
-    for leg in answer.data.get("client_order_ids", []):  # read-your-writes, as for an order
-        await _stored(str(leg), str(answer.data.get("status", "")))
-    return answer
+    return _answer(await run(who, command))
 
 
 @router.get("/orders", response_model=list[Order], summary="Open orders")
@@ -85,7 +83,7 @@ async def open_orders(
 
 @router.get("/orders/{client_order_id}", response_model=Order, summary="One order")
 async def one_order(who: Authed, client_order_id: ClientId) -> Order:
-    found = await asyncio.to_thread(reads.order, client_order_id)
+    found = await _stored(client_order_id)
     if found is None:
         raise ApiError(404, "order.unknown", f"The desk has no order {client_order_id}.")
     return found
@@ -93,7 +91,7 @@ async def one_order(who: Authed, client_order_id: ClientId) -> Order:
 
 @router.delete("/orders/{client_order_id}", response_model=CommandReply, summary="Cancel")
 async def cancel(who: Authed, client_order_id: ClientId) -> CommandReply:
-    found = await asyncio.to_thread(reads.order, client_order_id)
+    found = await _stored(client_order_id)
     if found is None:
         raise ApiError(404, "order.unknown", f"The desk has no order {client_order_id}.")
     command = CancelOrder(actor=who.principal.username, market=found.market,
@@ -123,11 +121,13 @@ async def fills(
     return await asyncio.to_thread(reads.fills, since, symbol, limit)
 
 
-async def _stored(client_id: str, status: str) -> Order | None:
+async def _stored(client_id: str) -> Order | None:
+    """The order's row, waiting up to ROW_WAIT_S for one just placed (the engine writes its
+    rows in batches, moments after it answers)."""
     deadline = time.monotonic() + ROW_WAIT_S
     while True:
         found = await asyncio.to_thread(reads.order, client_id)
-        if (found is not None and found.status == status) or time.monotonic() > deadline:
+        if found is not None or time.monotonic() > deadline:
             return found
         await asyncio.sleep(0.005)
 

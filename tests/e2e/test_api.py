@@ -77,8 +77,12 @@ def test_a_repeated_client_order_id_places_one_order(desk: ApiDesk):
     at_exchange = [o for o in exchange.get_all_orders(symbol="BTCUSDT")
                    if o["clientOrderId"] == "bot-once-1"]  # fmt: skip
     assert len(at_exchange) == 1 and at_exchange[0]["status"] == "FILLED"
-    fills = desk.call("GET", "/fills", params={"symbol": "BTCUSDT"}).json()
-    assert [f for f in fills if f["client_order_id"] == "bot-once-1"]
+
+    def stored_fills() -> list:
+        fills = desk.call("GET", "/fills", params={"symbol": "BTCUSDT"}).json()
+        return [f for f in fills if f["client_order_id"] == "bot-once-1"]
+
+    eventually(stored_fills, what="the fill stored")
 
 
 def test_an_order_placed_through_the_api_is_on_the_trade_page_and_cancels(
@@ -91,7 +95,8 @@ def test_an_order_placed_through_the_api_is_on_the_trade_page_and_cancels(
             "client_order_id": "bot-rest-1"}  # fmt: skip
     placed = desk.call("POST", "/orders", token="trader", json=body)
     assert placed.status_code == 201, placed.text
-    assert desk.call("GET", "/orders/bot-rest-1").json()["status"] == "NEW"
+    eventually(lambda: desk.call("GET", "/orders/bot-rest-1").json()["status"] == "NEW",
+               what="the order's row, moments after the answer")  # fmt: skip
     assert "bot-rest-1" in [o["client_order_id"] for o in desk.call("GET", "/orders").json()]
     page = browser_page
     page.goto(desk.server.url)
