@@ -32,7 +32,7 @@ def round_trips(engine: Engine, count: int) -> list[float]:
     took = []
     for _ in range(count):
         order = PlaceOrder(actor="bench", market="spot", symbol="BTCUSDT", side="BUY",
-                           order_type="MARKET", quantity=Decimal("0.0001"))  # fmt: skip
+                           order_type="MARKET", quantity=Decimal("0.001"))  # fmt: skip
         started = time.perf_counter()
         reply = engine.submit(order).result(30)
         took.append((time.perf_counter() - started) * 1000)
