@@ -38,7 +38,6 @@ def test_no_page_url_serves_data_before_login_and_a_viewer_gets_no_ticket(
         wait_idle(page)
         expect(page.get_by_label("User name")).to_be_visible(timeout=60_000)
         expect(page.get_by_role("heading", level=1)).to_have_text("tradedesk")
-        page.wait_for_timeout(500)
     received = b"".join(frames["received"])
     assert received, "no websocket frames were seen"
     leaked = [marker for marker in DATA if marker in received]
@@ -103,7 +102,7 @@ def test_a_stored_and_used_key_is_nowhere_to_be_found(start_server, outside_sim,
         page.goto(f"{server.url}/{path}")
         wait_idle(page)
         expect(page.get_by_role("heading", level=1)).to_be_visible(timeout=60_000)
-        page.wait_for_timeout(800)
+        wait_idle(page)
         contents.append(page.content())
     assert server.stop() == 0
     places = {

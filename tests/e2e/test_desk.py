@@ -90,7 +90,8 @@ def test_every_page_renders_and_is_screenshotted(streamlit_server, browser_page)
             expect(page.get_by_label("SQL")).to_contain_text("interval = '1h'")
             page.get_by_role("button", name="Run").click()
             expect(page.get_by_text(re.compile(r"^\d+ rows$"))).to_be_visible()
-        page.wait_for_timeout(1500)  # let charts draw
+        for chart in page.locator(".js-plotly-plot").all():  # drawn, before the screenshot
+            expect(chart.locator(".main-svg").first).to_be_attached()
         expect(page.get_by_test_id("stException")).to_have_count(0)
         screenshot(page, name)
     # Every page load stays on the desk's own server: no fonts.gstatic.com for the favicon.

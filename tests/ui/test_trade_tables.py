@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 
 import pytest
@@ -132,9 +131,14 @@ def test_the_limit_price_follows_the_market_until_the_trader_types(app_env):
         return now if now != first else None
 
     eventually(moved, timeout=30, interval=0.5)
+    typed_at = at.text_input(key=f"{k}_price").placeholder
     at.text_input(key=f"{k}_price").input("1234.5").run()
-    time.sleep(2.5)  # the market moves on; what was typed stays, and is what is sent
-    at.run()
+
+    def market_moved_on() -> bool:  # what was typed stays, and is what is sent
+        at.run()
+        return at.text_input(key=f"{k}_price").placeholder != typed_at
+
+    eventually(market_moved_on, timeout=30, interval=0.5, what="the last price to change")
     assert at.text_input(key=f"{k}_price").value == "1234.5"
     assert preview_price(at).strip() == "1,234.50"
 

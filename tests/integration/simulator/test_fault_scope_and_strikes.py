@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from simulator.spot.symbols import DEFAULT_SYMBOLS
+from tests.helpers import eventually
 from tests.integration.sim_support import advance, control, sign, start_sim, synced_client
 
 
@@ -86,10 +87,12 @@ def test_a_client_that_keeps_sending_after_the_429_is_still_banned(sim):
         {"kind": "rate_limit", "retry_after": 5, "path": "/api/v3/order", "count": 1},
     )
     statuses = []
+    answered_ms = int(time.time() * 1000)
     for i in range(4):  # each built after the previous answer, so after the 429 was heard
-        time.sleep(0.002)
+        eventually(lambda after=answered_ms: int(time.time() * 1000) > after, interval=0.001)
         url, headers = signed_order(sim, int(time.time() * 1000) + offset, f"keep-{i}")
         statuses.append(requests.post(url, headers=headers, timeout=10).status_code)
+        answered_ms = int(time.time() * 1000)
     assert statuses == [429, 429, 429, 418]
     assert control(sim, "GET", "/_sim/stats")["ip_bans"] == 1
 

@@ -106,8 +106,9 @@ def close_a_bar(engine: Engine, vsim: SimulatorThread) -> None:
     """Let the stream see the forming bar, then move the clock past its close."""
     feed = engine.component("market-data").feeds["spot"]  # type: ignore[attr-defined]
     eventually(lambda: feed.summary()["state"] == "connected" and not feed.summary()["held_rows"])
+    frames = feed.counters.frames
     sim_control(vsim, "POST", "/_sim/clock/advance", {"ms": 1000})
-    time.sleep(0.3)
+    eventually(lambda: feed.counters.frames > frames, what="the forming bar on the stream")
     sim_control(vsim, "POST", "/_sim/clock/advance", {"ms": MINUTE})
 
 
