@@ -60,12 +60,21 @@ def registry(role: Role) -> dict[str, list[st.Page]]:
     return sections
 
 
+def login_urls() -> list[str]:
+    """Where a visitor who is not logged in gets the login page: its own URL, and each page's so
+    that a visitor who asks for /portfolio logs in there and then lands on it.
+
+    The default page's URL too: Streamlit names a page by a hash of its URL, and a session that
+    ends on the Trade page still has fragment runs in flight under that name. Were the login page
+    under another name, those runs would count as a page change and the browser would clear the
+    login form just drawn, leaving an empty page (seen with 1.67 under load)."""
+    return ["login", *(spec.url_path for spec in PAGES)]
+
+
 def login_registry() -> list[st.Page]:
-    """A visitor who is not logged in gets the login page and nothing else: at its own URL and
-    at each page's, so a visitor who asks for /portfolio logs in there and then lands on it."""
-    urls = ["login", *(spec.url_path for spec in PAGES if not spec.default)]
+    """A visitor who is not logged in gets the login page and nothing else (at `login_urls`)."""
     return [
         st.Page(LOGIN_PAGE, title="Log in", icon=":material/login:", url_path=url,
                 default=url == "login")
-        for url in urls
+        for url in login_urls()
     ]  # fmt: skip

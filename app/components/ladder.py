@@ -10,6 +10,7 @@ from functools import partial
 import streamlit as st
 
 from app import book_queries, order_queries, queries
+from app.components.ticket_fields import put_price
 from app.formats import amount, browser_timezone, local_time, places_of
 from app.ladder_view import build_ladder
 from app.order_preview import FillEstimate, estimate_market_fill, to_decimal
@@ -91,7 +92,7 @@ def _pick(key: str, prices: tuple[str, ...], price_key: str) -> None:
         return
     row = int(cells[0][0])
     if 0 <= row < len(prices):
-        st.session_state[price_key] = prices[row]
+        put_price(price_key, prices[row])
         st.session_state["_ladder_picked"] = True
 
 

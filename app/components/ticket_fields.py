@@ -19,6 +19,17 @@ from app.order_sizing import Sizing
 from app.text import plain
 from engine.models import MarketType, TradingPair
 
+_PUT = "_put"  # suffix of the key where another part of the page leaves a price for a box
+
+
+def put_price(key: str, price: str) -> None:
+    """Fill the price box `key` on its next run (the ladder's click does this).
+
+    Not by writing the box's own key from a callback: a run that a refreshing fragment asked for
+    a moment earlier carries the box's old value from the browser and would overwrite it (seen
+    under load: the clicked price vanished). A key that is no widget's is never overwritten."""
+    st.session_state[key + _PUT] = price
+
 
 def following_price(
     key: str, label: str, reference: Decimal | None, tick: object, follow: bool = True
@@ -32,6 +43,8 @@ def following_price(
     on_grid = reference.quantize(Decimal(1).scaleb(-places)) if reference is not None else None
     last = amount(on_grid, places) if on_grid is not None else None
     hint = f"{last} (last price)" if last else "no price yet"
+    if (put := st.session_state.pop(key + _PUT, None)) is not None:
+        st.session_state[key] = put
     value = to_decimal(st.text_input(label, key=key, placeholder=hint))
     if value is not None:
         if follow:

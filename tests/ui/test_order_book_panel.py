@@ -43,19 +43,24 @@ def test_the_trade_page_shows_the_ladder_tape_and_a_market_orders_expected_fill(
 
 def test_clicking_a_level_puts_its_price_in_the_tickets_price_box():
     def script() -> None:
+        from decimal import Decimal
         from types import SimpleNamespace
 
         import streamlit as st
 
         from app.components.ladder import _pick
+        from app.components.ticket_fields import following_price
 
-        event = SimpleNamespace(selection=SimpleNamespace(cells=[[1, "price"]]))
-        st.session_state["ladder"] = event
-        _pick("ladder", ("50000.2", "50000.1", "49999.9"), "ticket_spot_BTCUSDT_price")
-        st.text_input("Price", key="ticket_spot_BTCUSDT_price")
+        if "ladder" not in st.session_state:  # the click, once
+            event = SimpleNamespace(selection=SimpleNamespace(cells=[[1, "price"]]))
+            st.session_state["ladder"] = event
+            _pick("ladder", ("50000.2", "50000.1", "49999.9"), "ticket_spot_BTCUSDT_price")
+        following_price("ticket_spot_BTCUSDT_price", "Price", Decimal("50000"), Decimal("0.1"))
 
     at = AppTest.from_function(script, default_timeout=10).run()
     assert not at.exception
+    assert at.text_input(key="ticket_spot_BTCUSDT_price").value == "50000.1"
+    at.run()  # the next refresh keeps it: the price stays as picked until the trader changes it
     assert at.text_input(key="ticket_spot_BTCUSDT_price").value == "50000.1"
     assert at.session_state["_ladder_picked"] is True
 
