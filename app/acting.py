@@ -64,6 +64,23 @@ def confirm_password(
     return PasswordCheck.LOCKED if locked else PasswordCheck.WRONG
 
 
+def confirm_admin(
+    engine: Engine, users: UserStore, username: str, password: str, task: str
+) -> Reply | None:
+    """None when `username` holds the admin role now and `password` is theirs; otherwise the
+    refusal, naming `task` ("Managing users"), with nothing changed."""
+    role = users.role_of(username)
+    if role is None or not role.includes(Role.ADMIN):
+        return _refusal(FORBIDDEN, f"{task} takes the admin role. Nothing was changed.")
+    check = confirm_password(engine, users, username, password, None)
+    if check is PasswordCheck.LOCKED:
+        return _refusal(LOCKED, "Too many wrong passwords: the account is locked for 15 "
+                        "minutes and this session is logged out. Nothing was changed.")  # fmt: skip
+    if check is PasswordCheck.WRONG:
+        return _refusal(PASSWORD_REFUSED, "Wrong password: nothing was changed.")
+    return None
+
+
 def act(
     engine: Engine,
     users: UserStore,
@@ -113,3 +130,7 @@ def submit_quietly(engine: Engine, command: Command) -> None:
 
 def _refused(command: Command, code: str, message: str) -> Reply:
     return Reply(command_id=command.command_id, ok=False, code=code, message=message)
+
+
+def _refusal(code: str, message: str) -> Reply:
+    return Reply(command_id=0, ok=False, code=code, message=message)

@@ -48,17 +48,9 @@ def revoke_token(admin: acting.Principal, password: str, token_id: str) -> Reply
 
 
 def _confirmed(admin: acting.Principal, password: str) -> Reply | None:
-    users, engine = get_users(), get_engine()
-    role = users.role_of(admin.username)
-    if role is None or not role.includes(Role.ADMIN):
-        return _no(acting.FORBIDDEN, "API tokens take the admin role. Nothing was changed.")
-    check = acting.confirm_password(engine, users, admin.username, password, None)
-    if check is acting.PasswordCheck.LOCKED:
-        return _no(acting.LOCKED, "Too many wrong passwords: the account is locked for 15 "
-                   "minutes and this session is logged out. Nothing was changed.")  # fmt: skip
-    if check is acting.PasswordCheck.WRONG:
-        return _no(acting.PASSWORD_REFUSED, "Wrong password: nothing was changed.")
-    return None
+    return acting.confirm_admin(
+        get_engine(), get_users(), admin.username, password, "Managing API tokens"
+    )
 
 
 def _record(admin: acting.Principal, change: str, token: ApiToken) -> None:

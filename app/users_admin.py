@@ -45,15 +45,9 @@ def _change(
     admin: acting.Principal, password: str, change: str, username: str, apply: Change
 ) -> Reply:
     users, engine = get_users(), get_engine()
-    role = users.role_of(admin.username)
-    if role is None or not role.includes(Role.ADMIN):
-        return _no(acting.FORBIDDEN, "Managing users takes the admin role. Nothing was changed.")
-    check = acting.confirm_password(engine, users, admin.username, password, None)
-    if check is acting.PasswordCheck.LOCKED:
-        return _no(acting.LOCKED, "Too many wrong passwords: the account is locked for 15 "
-                   "minutes and this session is logged out. Nothing was changed.")  # fmt: skip
-    if check is acting.PasswordCheck.WRONG:
-        return _no(acting.PASSWORD_REFUSED, "Wrong password: nothing was changed.")
+    refusal = acting.confirm_admin(engine, users, admin.username, password, "Managing users")
+    if refusal is not None:
+        return refusal
     try:
         user = apply(users)
     except UserError as exc:

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from app import acting, environment
-from app.runtime import get_engine, get_users
+from app import acting, environment, tokens_admin, users_admin
+from app.runtime import get_engine, get_tokens, get_users
 from engine import commands
 from engine.access.roles import Role
 from engine.commands import StoreApiKey
@@ -147,3 +147,22 @@ def test_with_every_condition_the_desk_goes_live_once_and_every_session_is_told(
     )
     audited = eventually(lambda: db(sql))
     assert len(audited) >= 2
+
+
+def test_user_and_token_changes_refuse_a_non_admin_and_a_wrong_password_and_change_nothing(
+    app_env,
+):
+    trader, admin = principal(Role.TRADER), principal(Role.ADMIN)
+    for who, password, code in ((trader, PASSWORD, acting.FORBIDDEN),
+                                (admin, "not my password", acting.PASSWORD_REFUSED)):  # fmt: skip
+        disabled = users_admin.set_disabled(who, password, trader.username, True)
+        assert (disabled.ok, disabled.code) == (False, code), disabled
+        reply, text = tokens_admin.create_token(who, password, trader.username, Role.TRADER,
+                                                "bot", 30)  # fmt: skip
+        assert (reply.ok, reply.code, text) == (False, code, None), reply
+        assert "othing was changed" in disabled.message and "othing was changed" in reply.message
+    assert get_users().role_of(trader.username) is Role.TRADER  # still enabled
+    assert get_tokens().tokens() == []
+    reply, text = tokens_admin.create_token(admin, PASSWORD, trader.username, Role.TRADER,
+                                            "bot", 30)  # fmt: skip
+    assert reply.ok and text, reply
