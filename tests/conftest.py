@@ -4,7 +4,6 @@ that no test reaches a host other than this machine (a real Binance host above a
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 
 from engine.engine import Engine
 from engine.settings import Settings, load_settings
-from tests.helpers import ADMINS
+from tests.helpers import ADMINS, running
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
@@ -47,12 +46,5 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def engine(settings: Settings) -> Iterator[Engine]:
-    threads_before = set(threading.enumerate())
-    eng = Engine(settings, roles=ADMINS)
-    eng.start()
-    try:
+    with running(Engine(settings, roles=ADMINS)) as eng:
         yield eng
-    finally:
-        eng.stop()
-        leftover = {t for t in set(threading.enumerate()) - threads_before if t.is_alive()}
-        assert not leftover, f"engine left threads behind: {leftover}"

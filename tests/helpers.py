@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 from engine.access.roles import Role, RoleSource
 from engine.assembly import Access
 from engine.credentials import CredentialChain
+from engine.engine import Engine
 from engine.vault import Vault
 
 T = TypeVar("T")
+
+
+@contextmanager
+def running(engine: Engine) -> Iterator[Engine]:
+    """Start `engine`; on the way out stop it and check that it left no thread behind."""
+    threads_before = set(threading.enumerate())
+    engine.start()
+    try:
+        yield engine
+    finally:
+        engine.stop()
+        leftover = {t for t in set(threading.enumerate()) - threads_before if t.is_alive()}
+        assert not leftover, f"engine left threads behind: {leftover}"
 
 
 def eventually(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +16,7 @@ from engine.credentials import Credentials
 from engine.engine import Engine
 from engine.settings import Settings, load_settings
 from simulator.server import SimConfig, SimulatorThread
-from tests.helpers import ADMINS, open_access
+from tests.helpers import ADMINS, open_access, running
 
 
 def sim_config(tmp_path: Path, **overrides) -> SimConfig:
@@ -62,12 +61,5 @@ def connect_engine(sim: SimulatorThread, settings: Settings, roles: RoleSource =
 
 @pytest.fixture
 def connected_engine(sim: SimulatorThread, tmp_path: Path) -> Iterator[Engine]:
-    threads_before = set(threading.enumerate())
-    engine = connect_engine(sim, engine_settings(tmp_path))
-    engine.start()
-    try:
+    with running(connect_engine(sim, engine_settings(tmp_path))) as engine:
         yield engine
-    finally:
-        engine.stop()
-        leftover = {t for t in set(threading.enumerate()) - threads_before if t.is_alive()}
-        assert not leftover, f"engine left threads behind: {leftover}"

@@ -9,7 +9,6 @@ equal the simulator's snapshot, with a resync counted for every gap and reconnec
 from __future__ import annotations
 
 import random
-import threading
 from collections.abc import Iterator
 from decimal import Decimal as D
 from pathlib import Path
@@ -26,7 +25,7 @@ from engine.market.books import OrderBooks
 from engine.models import MarketType, Side
 from engine.venue import Venue
 from simulator.server import SimulatorThread
-from tests.helpers import eventually, part
+from tests.helpers import eventually, part, running
 from tests.integration.conftest import connect_engine, engine_settings, sim_config, sim_control
 from tests.integration.sim_support import synced_client
 
@@ -48,16 +47,9 @@ def vsim(tmp_path: Path) -> Iterator[SimulatorThread]:
 
 @pytest.fixture
 def engine(vsim: SimulatorThread, tmp_path: Path) -> Iterator[Engine]:
-    threads_before = set(threading.enumerate())
     settings = engine_settings(tmp_path, pairs="BTCUSDT", kline_intervals=("1m",))
-    running = connect_engine(vsim, settings)
-    running.start()
-    try:
-        yield running
-    finally:
-        running.stop()
-        leftover = {t for t in set(threading.enumerate()) - threads_before if t.is_alive()}
-        assert not leftover, f"engine left threads behind: {leftover}"
+    with running(connect_engine(vsim, settings)) as started:
+        yield started
 
 
 def advance(sim: SimulatorThread, ms: int) -> None:
