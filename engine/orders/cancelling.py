@@ -84,7 +84,7 @@ class Cancelling:
         known = next(
             (o for o in self.account.state().open_orders if o.client_order_id == client_id), None
         )
-        return known.list_client_id if known else ""
+        return (known.list_client_id if known else "") or self.recorder.list_of(client_id)
 
     def _order_type(self, client_id: str) -> str | None:
         known = next(

@@ -21,12 +21,16 @@ from engine.store.batcher import WriteBatcher
 
 FillListener = Callable[[Sequence[Fill]], Awaitable[None]]
 MAX_SEEN_FILLS = 100_000
+MAX_KNOWN_LEGS = 10_000
 
 
 class OrderRecorder:
     def __init__(self, account: AccountReader) -> None:
         self.account = account
         self.conditional_ids: set[str] = set()  # USD-M algo orders, known before their row lands
+        # An OCO leg's list, from its write-ahead row on: the account is read again only once
+        # the rows land, and a cancel of a leg in between must still cancel the list.
+        self._lists: dict[str, str] = {}
         self._listeners: list[FillListener] = []
         self._seen_fills: dict[tuple[str, str, int], None] = {}
         self._ctx: EngineContext | None = None
@@ -53,7 +57,15 @@ class OrderRecorder:
 
     def pending(self, row: dict[str, Any]) -> asyncio.Future[None]:
         """The write-ahead row of an order about to be sent."""
+        if row.get("list_client_id"):
+            self._lists[row["client_order_id"]] = row["list_client_id"]
+            while len(self._lists) > MAX_KNOWN_LEGS:
+                self._lists.pop(next(iter(self._lists)))
         return self.write(lambda con: trading.upsert_orders(con, [row]))
+
+    def list_of(self, client_id: str) -> str:
+        """The OCO list a leg placed by this engine belongs to ("" if none known)."""
+        return self._lists.get(client_id, "")
 
     def set_status(self, client_id: str, status: OrderStatus, reason: str) -> asyncio.Future[None]:
         stamp = now_ms()

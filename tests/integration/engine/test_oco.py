@@ -90,6 +90,20 @@ def test_cancelling_one_leg_cancels_the_whole_list(connected_engine, sim):
     assert synced_client(sim).get_open_orders() == []
 
 
+def test_a_leg_cancelled_the_moment_its_oco_is_placed_still_cancels_the_list(connected_engine, sim):
+    # Before the legs' rows have landed and the account has been read again.
+    engine = connected_engine
+    last = last_price(engine)
+    reply = engine.submit(oco("SELL", last * Decimal("1.05"), last * Decimal("0.95"))).result(10)
+    assert reply.ok, reply.message
+    stop_leg = reply.data["client_order_ids"][1]
+    cancel = CancelOrder(actor="alice", market="spot", symbol="BTCUSDT", client_order_id=stop_leg)
+    cancelled = engine.submit(cancel).result(10)
+    assert cancelled.ok and "both legs" in cancelled.message, cancelled.message
+    eventually(lambda: statuses(engine) == ["CANCELED", "CANCELED"], what="both legs cancelled")
+    assert synced_client(sim).get_open_oco_orders() == []
+
+
 @pytest.mark.parametrize(
     ("side", "take_profit", "stop", "words"),
     [
