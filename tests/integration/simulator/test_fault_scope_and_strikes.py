@@ -79,7 +79,11 @@ def test_one_429_does_not_ban_requests_that_were_already_on_their_way(sim):
 
 
 def test_a_client_that_keeps_sending_after_the_429_is_still_banned(sim):
-    offset = server_ms(sim) - int(time.time() * 1000)  # the client's clock, synced once
+    # The client's clock, synced once. Read before the request, so a timestamp built with it is
+    # never behind the server's time (read after, it lags by the reply's trip back, and on a
+    # loaded machine a request built after the 429 was heard could carry a time before it).
+    asked_ms = int(time.time() * 1000)
+    offset = server_ms(sim) - asked_ms
     control(
         sim,
         "POST",
