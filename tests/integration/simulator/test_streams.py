@@ -183,6 +183,12 @@ def test_user_data_events_for_every_order_state_change(sim):
                 book = await client.get_order_book(symbol="BTCUSDT", limit=3)
                 limit_price = book["asks"][0][0]
                 qty = str(D(book["asks"][0][1]) + D("0.01"))
+                # the top level's size follows the price path (worth 37k to 3.9M USDT measured),
+                # so fund the order rather than hope the fixture's 100k covers it
+                cost = (D(limit_price) * D(qty) * 2).quantize(D(1))
+                await asyncio.to_thread(
+                    control, sim, "POST", "/_sim/balances", {"balances": {"USDT": str(cost)}}
+                )
                 resting = await client.order_limit_buy(
                     symbol="BTCUSDT", quantity=qty, price=limit_price
                 )
