@@ -104,7 +104,7 @@ class KillSwitchGuard:
     # --- limits ---------------------------------------------------------------------------------
 
     async def on_valuation(self, valuation: Valuation) -> None:
-        if self.switch.on:
+        if self.switch.on or not valuation.priced:
             return
         peak = self.risk.snapshot(valuation).peak_equity
         trip = evaluate_limits(self.risk.config, valuation.equity, valuation.day_start_equity, peak)

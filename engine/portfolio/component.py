@@ -65,6 +65,7 @@ class Portfolio:
         self._day = 0  # 00:00 UTC of the day `_day_start` belongs to
         self._last_stored: EquitySnapshot | None = None
         self._peak: Decimal | None = None
+        self._prices_read = False  # the exchange's whole spot price list has been read once
         self._rebuilding = False
         self._arrived: list[Fill | FundingPayment] = []
         self._snapshot_lock = asyncio.Lock()
@@ -161,32 +162,39 @@ class Portfolio:
         quotes = {q: asset_price(q, spot_prices) for q in self.book.quotes()}
         snapshot = equity_snapshot(now_ms(), spot, futures, self.book.realized_usdt(quotes))
         assets = {b.asset: asset_price(b.asset, spot_prices) for b in state.spot}
-        start = self._day_start_for(snapshot)
-        peak = snapshot.equity if self._peak is None else max(self._peak, snapshot.equity)
+        priced = self._prices_read or not (spot.unpriced or futures.unpriced)
+        start = self._day_start_for(snapshot, priced)
+        peak = self._peak
+        if priced:
+            peak = snapshot.equity if peak is None else max(peak, snapshot.equity)
         return Valuation(
             snapshot=snapshot, spot=spot, futures=futures,
             asset_prices={a: p for a, p in assets.items() if p is not None},
-            day_start_equity=start.equity, day_start_time=start.time, peak_equity=peak,
+            day_start_equity=start.equity if start else None,
+            day_start_time=start.time if start else None, peak_equity=peak, priced=priced,
         )  # fmt: skip
 
-    def _day_start_for(self, snapshot: EquitySnapshot) -> EquitySnapshot:
+    def _day_start_for(self, snapshot: EquitySnapshot, priced: bool) -> EquitySnapshot | None:
         """Today's baseline: the last stored snapshot at or before 00:00 UTC, else the day's
-        first (the desk started during the day). A reset of the kill switch does not move it."""
+        first priced one (the desk started during the day). A kill-switch reset does not move
+        it. None until a priced valuation comes."""
         midnight = utc_day_start(snapshot.time)
         if midnight != self._day:
             last = self._last_stored
             self._day_start = last if last is not None and last.time <= midnight else None
             self._day = midnight
-        if self._day_start is None:
+        if self._day_start is None and priced:
             self._day_start = snapshot
         return self._day_start
 
     async def _refresh_spot_prices(self) -> None:
         """Prices of every spot symbol from REST, for assets whose pair nobody streams."""
         if not self.venue.serves(MarketType.SPOT):
+            self._prices_read = True  # no spot prices to wait for
             return
         try:
             self.prices.set_many(MarketType.SPOT, await self.venue.rest.spot_prices())
+            self._prices_read = True
         except ExchangeError as exc:
             log.warning("Spot prices could not be refreshed: %s", exc)
 
@@ -194,10 +202,11 @@ class Portfolio:
         """Value the account, store the equity row, and tell the listeners."""
         async with self._snapshot_lock:
             valuation = self.value()
-            snapshot = valuation.snapshot
-            await self._context.store.write(lambda con: write_equity_snapshot(con, snapshot))
-            self._peak = valuation.peak_equity
-            self._last_stored = snapshot
+            if valuation.priced:
+                snapshot = valuation.snapshot
+                await self._context.store.write(lambda con: write_equity_snapshot(con, snapshot))
+                self._peak = valuation.peak_equity
+                self._last_stored = snapshot
             self.last = valuation
             await self._publish(valuation)
         await self._tell(valuation)

@@ -163,6 +163,11 @@ class Valuation:
     day_start_equity: Decimal | None
     day_start_time: int | None  # 00:00 UTC, or later when the desk started during the day
     peak_equity: Decimal | None
+    # Every held asset has a price, or the exchange's whole price list has been read (what is
+    # unpriced then has no USDT market and stays out of every figure alike). Only a priced
+    # valuation may set today's start, move the peak, be stored or be judged by the limits: one
+    # taken before the prices arrive leaves assets out and reads as a loss that never happened.
+    priced: bool = True
 
     @property
     def equity(self) -> Decimal:

@@ -155,7 +155,8 @@ class Risk:
 
     async def on_valuation(self, valuation: Valuation) -> None:
         """Keep the peak since the last reset, and publish the use of every limit."""
-        self._peak_since_reset = self._peak(valuation.equity)
+        if valuation.priced:
+            self._peak_since_reset = self._peak(valuation.equity)
         usage = limit_usage(self.config, self.snapshot(valuation))
         self.usage = tuple(usage)
         await self._context.store.write(lambda con: write_risk_usage(con, usage, now_ms()))
