@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -30,13 +31,27 @@ def sim_config(tmp_path: Path, **overrides) -> SimConfig:
     return config
 
 
-@pytest.fixture
-def sim(tmp_path: Path) -> Iterator[SimulatorThread]:
-    thread = SimulatorThread(sim_config(tmp_path)).start()
+@contextmanager
+def simulator(config: SimConfig) -> Iterator[SimulatorThread]:
+    """A simulator started with `config`, stopped on the way out."""
+    thread = SimulatorThread(config).start()
     try:
         yield thread
     finally:
         thread.stop()
+
+
+@pytest.fixture
+def sim(tmp_path: Path) -> Iterator[SimulatorThread]:
+    with simulator(sim_config(tmp_path)) as thread:
+        yield thread
+
+
+@pytest.fixture
+def virtual_sim(tmp_path: Path) -> Iterator[SimulatorThread]:
+    """A simulator on a virtual clock: the market moves only when a test advances it."""
+    with simulator(sim_config(tmp_path, clock="virtual")) as thread:
+        yield thread
 
 
 def sim_control(sim: SimulatorThread, method: str, path: str, body: object = None) -> object:

@@ -12,26 +12,15 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-
 from engine.commands import SaveRiskConfig
 from engine.engine import Engine
 from engine.guard import KillSwitchGuard
 from engine.portfolio.component import Portfolio
 from simulator.server import SimulatorThread
 from tests.helpers import eventually, part, running
-from tests.integration.conftest import connect_engine, engine_settings, sim_config, sim_control
+from tests.integration.conftest import connect_engine, engine_settings, sim_control
 
 HELD_MS = 3000  # the tickers' reply; valuations come every 0.1 s meanwhile
-
-
-@pytest.fixture
-def virtual_sim(tmp_path: Path):
-    sim = SimulatorThread(sim_config(tmp_path, clock="virtual")).start()
-    try:
-        yield sim
-    finally:
-        sim.stop()
 
 
 def engine_with_prices_held(sim: SimulatorThread, tmp_path: Path) -> Engine:

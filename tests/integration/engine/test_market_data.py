@@ -26,7 +26,7 @@ from engine.models import MarketType
 from engine.venue import Venue
 from simulator.server import SimulatorThread
 from tests.helpers import ADMINS, eventually
-from tests.integration.conftest import engine_settings, sim_config, sim_control
+from tests.integration.conftest import engine_settings, sim_config, sim_control, simulator
 
 MINUTE = 60_000
 START_MS = 1_790_000_000_000 // MINUTE * MINUTE + 10_000  # 10 s into a minute
@@ -41,11 +41,8 @@ FAST = MarketDataConfig(
 
 @pytest.fixture
 def vsim(tmp_path: Path) -> Iterator[SimulatorThread]:
-    thread = SimulatorThread(sim_config(tmp_path, clock="virtual", start_ms=START_MS)).start()
-    try:
+    with simulator(sim_config(tmp_path, clock="virtual", start_ms=START_MS)) as thread:
         yield thread
-    finally:
-        thread.stop()
 
 
 def start_engine(

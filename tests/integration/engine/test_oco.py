@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -18,7 +17,7 @@ from engine.orders.component import Orders
 from engine.venue import Venue
 from simulator.server import SimulatorThread
 from tests.helpers import eventually, part
-from tests.integration.conftest import connect_engine, engine_settings, sim_config, sim_control
+from tests.integration.conftest import connect_engine, engine_settings, sim_control
 from tests.integration.sim_support import synced_client
 
 
@@ -147,15 +146,6 @@ def test_an_oco_larger_than_the_holding_is_refused_for_funds(connected_engine, s
     reply = connected_engine.submit(command).result(10)
     assert not reply.ok and reply.code == "desk.balance", reply
     assert oco_posts(sim) == 0
-
-
-@pytest.fixture
-def virtual_sim(tmp_path: Path):
-    sim = SimulatorThread(sim_config(tmp_path, clock="virtual")).start()
-    try:
-        yield sim
-    finally:
-        sim.stop()
 
 
 def test_when_one_leg_executes_the_other_shows_expired(virtual_sim, tmp_path):

@@ -26,7 +26,13 @@ from engine.models import MarketType, Side
 from engine.venue import Venue
 from simulator.server import SimulatorThread
 from tests.helpers import eventually, part, running
-from tests.integration.conftest import connect_engine, engine_settings, sim_config, sim_control
+from tests.integration.conftest import (
+    connect_engine,
+    engine_settings,
+    sim_config,
+    sim_control,
+    simulator,
+)
 from tests.integration.sim_support import synced_client
 
 START_MS = 1_790_000_000_000
@@ -38,11 +44,8 @@ MARKETS = {
 
 @pytest.fixture
 def vsim(tmp_path: Path) -> Iterator[SimulatorThread]:
-    thread = SimulatorThread(sim_config(tmp_path, clock="virtual", start_ms=START_MS)).start()
-    try:
+    with simulator(sim_config(tmp_path, clock="virtual", start_ms=START_MS)) as thread:
         yield thread
-    finally:
-        thread.stop()
 
 
 @pytest.fixture

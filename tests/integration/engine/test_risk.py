@@ -15,19 +15,10 @@ from engine.portfolio.component import Portfolio
 from engine.venue import Venue
 from simulator.server import SimulatorThread
 from tests.helpers import eventually, part
-from tests.integration.conftest import connect_engine, engine_settings, sim_config, sim_control
+from tests.integration.conftest import connect_engine, engine_settings, sim_control
 from tests.integration.sim_support import synced_client
 
 DAILY_LOSS_LIMIT = Decimal(150)
-
-
-@pytest.fixture
-def virtual_sim(tmp_path: Path):
-    sim = SimulatorThread(sim_config(tmp_path, clock="virtual")).start()
-    try:
-        yield sim
-    finally:
-        sim.stop()
 
 
 @pytest.fixture

@@ -14,7 +14,13 @@ from engine.engine import Engine
 from engine.models import MarketType
 from simulator.server import SimulatorThread
 from tests.helpers import eventually
-from tests.integration.conftest import connect_engine, engine_settings, sim_config, sim_control
+from tests.integration.conftest import (
+    connect_engine,
+    engine_settings,
+    sim_config,
+    sim_control,
+    simulator,
+)
 
 MINUTE = 60_000
 START_MS = 1_790_000_000_000 // MINUTE * MINUTE + 10_000  # 10 s into a minute
@@ -23,11 +29,8 @@ SYMBOLS = ("BTCUSDT", "ETHUSDT")  # the engine's default pairs
 
 @pytest.fixture
 def vsim(tmp_path: Path) -> Iterator[SimulatorThread]:
-    thread = SimulatorThread(sim_config(tmp_path, clock="virtual", start_ms=START_MS)).start()
-    try:
+    with simulator(sim_config(tmp_path, clock="virtual", start_ms=START_MS)) as thread:
         yield thread
-    finally:
-        thread.stop()
 
 
 @pytest.fixture

@@ -23,7 +23,13 @@ from engine.events import EventKind
 from engine.strategies.host import StrategyHost
 from simulator.server import SimulatorThread
 from tests.helpers import RoleMap, eventually, part
-from tests.integration.conftest import connect_engine, engine_settings, sim_config, sim_control
+from tests.integration.conftest import (
+    connect_engine,
+    engine_settings,
+    sim_config,
+    sim_control,
+    simulator,
+)
 
 MINUTE = 60_000
 START_MS = 1_790_000_000_000 // MINUTE * MINUTE + 10_000
@@ -66,11 +72,8 @@ def folder(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def vsim(tmp_path: Path) -> Iterator[SimulatorThread]:
-    thread = SimulatorThread(sim_config(tmp_path, clock="virtual", start_ms=START_MS)).start()
-    try:
+    with simulator(sim_config(tmp_path, clock="virtual", start_ms=START_MS)) as thread:
         yield thread
-    finally:
-        thread.stop()
 
 
 @pytest.fixture
