@@ -38,6 +38,7 @@ def streams(feed: FeedView) -> list[dict[str, Any]]:
     for name, spec in sorted(feed.wanted.items()):
         stats = feed.stats.get(name, StreamStats())
         age = None if stats.last_message is None else round(now - stats.last_message, 3)
+        wanted_for = now - feed.wanted_since.get(name, now)
         rows.append(
             {
                 "market": str(feed.market),
@@ -47,7 +48,8 @@ def streams(feed: FeedView) -> list[dict[str, Any]]:
                 "state": str(feed.state),
                 "subscribed": name in feed.routes,
                 "last_message_age_s": age,
-                "stale": _is_stale(feed, age, now - feed.wanted_since.get(name, now)),
+                "silent_s": age if age is not None else round(wanted_for, 3),
+                "stale": _is_stale(feed, age, wanted_for),
                 "messages": stats.messages,
                 "reconnects": feed.counters.reconnects,
             }

@@ -38,11 +38,11 @@ def stream_stale(health: Health, settings: RuleSettings) -> Findings:
                     f"The {s.market} user-data stream is down for {s.down_s:.0f} s: fills and "
                     "balance changes arrive late (the desk reconciles when it is back)."
                 )
-        elif (s.age_s is not None and s.age_s > after_s) or (s.age_s is None and s.stale):
+        elif _silent_too_long(s, after_s):
             silent.setdefault(s.market, []).append(s)
     for market, streams in silent.items():
         of_market = sum(1 for s in health.streams if s.market == market and s.stream != "user data")
-        longest = max((s.age_s or 0.0) for s in streams)
+        longest = max((s.silence_s or 0.0) for s in streams)
         names = ", ".join(s.stream for s in streams[:6]) + (" ..." if len(streams) > 6 else "")
         reconnects = max(s.reconnects for s in streams)
         found[f"{market} market data"] = Finding(
@@ -51,6 +51,12 @@ def stream_stale(health: Health, settings: RuleSettings) -> Findings:
             tally=reconnects,
         )
     return found
+
+
+def _silent_too_long(stream: StreamHealth, after_s: float) -> bool:
+    """A connection dropped before its first message is as silent as one that went quiet."""
+    silence = stream.silence_s
+    return stream.stale if silence is None else silence > after_s
 
 
 def circuit_open(health: Health, settings: RuleSettings) -> Findings:

@@ -44,6 +44,12 @@ class StreamHealth:
     stale: bool
     reconnects: int
     down_s: float | None = None  # user-data streams: how long it has not been connected
+    silent_s: float | None = None  # market streams: since the last message, or since wanted
+
+    @property
+    def silence_s(self) -> float | None:
+        """How long it has said nothing: a stream not heard yet counts from when it was wanted."""
+        return self.age_s if self.age_s is not None else self.silent_s
 
 
 @dataclass(frozen=True)
@@ -148,6 +154,7 @@ def _streams(sources: HealthSources) -> tuple[StreamHealth, ...]:
             row["last_message_age_s"],
             bool(row["stale"]),
             int(row["reconnects"]),
+            silent_s=row.get("silent_s"),
         )
         for row in sources.market.stream_status()
     ]

@@ -230,6 +230,9 @@ def test_a_silent_stream_is_detected_as_stale_and_reconnected(vsim, tmp_path, no
         eventually(lambda: spot(market_data).counters.stale_reconnects >= 1, timeout=10)
         assert any(e.kind == "stream_stale" for e in engine.events.recent)
         assert any(s["stale"] for s in market_data.stream_status())
+        # Never heard: its silence counts from when it was wanted (what the alert rule reads).
+        unheard = [s for s in market_data.stream_status() if s["last_message_age_s"] is None]
+        assert unheard and all(s["silent_s"] >= 0.4 for s in unheard)
         eventually(lambda: settled(market_data), timeout=10)
         frames = spot(market_data).counters.frames
 

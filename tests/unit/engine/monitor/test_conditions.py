@@ -61,6 +61,16 @@ def test_a_silent_stream_and_a_down_user_stream_are_stale():
     assert findings("stream_stale", health, after_s=60) == {}
 
 
+def test_a_stream_dropped_before_its_first_message_is_stale_by_the_rules_limit():
+    # Wanted 5 s ago, nothing heard: the feed's own 60 s staleness has not come, the rule's has.
+    unheard = StreamHealth("spot", "btcusdt@kline_1m", False, None, False, 1, silent_s=5.0)
+    found = findings("stream_stale", replace(CALM, streams=(unheard,)), after_s=2)
+    assert found["spot market data"] == (
+        "1 of 1 spot streams silent (up to 5 s, limit 2 s): btcusdt@kline_1m. 1 reconnects so far."
+    )
+    assert findings("stream_stale", replace(CALM, streams=(unheard,)), after_s=10) == {}
+
+
 def test_weight_breakers_and_the_clock():
     health = replace(
         CALM,
