@@ -99,10 +99,26 @@ def test_the_engines_book_equals_the_simulators_through_drops_and_slow_snapshots
             take_some(vsim, market)
         if rng.random() < 0.35 and stream.connected:
             before = stream.reconnects
-            sim_control(vsim, "POST", "/_sim/ws/drop", {"path": drop_path})
+            dropped = sim_control(vsim, "POST", "/_sim/ws/drop", {"path": drop_path})
+            assert dropped["dropped"] >= 1, dropped
             drops += 1
-            eventually(lambda b=before: stream.reconnects > b and stream.connected, timeout=20,
-                       what="the depth stream reconnecting")  # fmt: skip
+
+            def reconnected(b: int = before) -> bool:
+                # What the stream says, should it not come back (a failure then explains itself).
+                assert stream.reconnects > b and stream.connected, (b, stream.status(),
+                                                                    stream.last_reason)  # fmt: skip
+                return True
+
+            eventually(reconnected, timeout=20, what="the depth stream reconnecting")
+            # A connection closed before its first frame counts as a failed attempt and the next
+            # one backs off exponentially (up to 30 s): let each new one hear the market move.
+            heard_from = stream.frames
+
+            def heard(f: int = heard_from) -> bool:
+                advance(vsim, 200)
+                return stream.frames > f
+
+            eventually(heard, timeout=20, interval=0.05, what="a frame on the new connection")
     assert drops >= 3, "the scenario dropped the stream too rarely to test anything"
 
     # The simulator starts a re-subscribed stream at the book's update of its first publish,
