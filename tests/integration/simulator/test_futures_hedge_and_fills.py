@@ -104,7 +104,10 @@ def test_a_large_resting_order_fills_over_several_steps_of_volume(sim, client):
         if now["status"] == "FILLED":
             break
     filled = sorted(set(seen))
-    assert any(0 < q < 5000 for q in filled), "it should fill in part before all of it"
+    assert any(0 < q < 5000 for q in filled), (
+        f"it should fill in part before all of it: executed {filled} at {bid + D('0.01')}, "
+        f"book now {client.futures_order_book(symbol='ETHUSDT', limit=1)}"
+    )
     assert seen == sorted(seen)
 
 
