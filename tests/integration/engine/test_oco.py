@@ -73,13 +73,18 @@ def test_an_oco_is_placed_as_one_list_with_both_legs_in_the_orders_table(connect
     assert {take_profit, stop} == set(reply.data["client_order_ids"])
 
 
-def test_cancelling_one_leg_cancels_the_whole_list(connected_engine, sim):
-    engine = connected_engine
+def sell_oco_and_its_stop_cancel(engine: Engine) -> CancelOrder:
+    """Place a sell OCO 5 % either side of the market; return (not send) its stop leg's cancel."""
     last = last_price(engine)
     reply = engine.submit(oco("SELL", last * Decimal("1.05"), last * Decimal("0.95"))).result(10)
     assert reply.ok, reply.message
     stop_leg = reply.data["client_order_ids"][1]
-    cancel = CancelOrder(actor="alice", market="spot", symbol="BTCUSDT", client_order_id=stop_leg)
+    return CancelOrder(actor="alice", market="spot", symbol="BTCUSDT", client_order_id=stop_leg)
+
+
+def test_cancelling_one_leg_cancels_the_whole_list(connected_engine, sim):
+    engine = connected_engine
+    cancel = sell_oco_and_its_stop_cancel(engine)
     eventually(lambda: len(legs(engine)) == 2)
     cancelled = engine.submit(cancel).result(10)
     assert cancelled.ok, cancelled.message
@@ -92,11 +97,7 @@ def test_cancelling_one_leg_cancels_the_whole_list(connected_engine, sim):
 def test_a_leg_cancelled_the_moment_its_oco_is_placed_still_cancels_the_list(connected_engine, sim):
     # Before the legs' rows have landed and the account has been read again.
     engine = connected_engine
-    last = last_price(engine)
-    reply = engine.submit(oco("SELL", last * Decimal("1.05"), last * Decimal("0.95"))).result(10)
-    assert reply.ok, reply.message
-    stop_leg = reply.data["client_order_ids"][1]
-    cancel = CancelOrder(actor="alice", market="spot", symbol="BTCUSDT", client_order_id=stop_leg)
+    cancel = sell_oco_and_its_stop_cancel(engine)
     cancelled = engine.submit(cancel).result(10)
     assert cancelled.ok and "both legs" in cancelled.message, cancelled.message
     eventually(lambda: statuses(engine) == ["CANCELED", "CANCELED"], what="both legs cancelled")
